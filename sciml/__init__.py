@@ -1,0 +1,3 @@
+"""sciml: low-rank structured scientific machine learning and signal recovery."""
+
+__version__ = "0.1.0"

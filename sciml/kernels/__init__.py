@@ -1,0 +1,33 @@
+"""Shared numerical kernels: Kronecker algebra, FFT convolutions, fast Poisson solves.
+
+Pure array functions with no state. Every function accepts torch tensors, JAX arrays or NumPy arrays
+and returns the same kind; nothing here imports from the rest of ``sciml``.
+"""
+
+from .fft import fft_conv, fftc, ifftc, next_fast_len, spectral_derivative
+from .kron import (
+    KronEigh,
+    kron_logdet,
+    kron_matvec,
+    kron_slogdet,
+    kron_solve,
+    mode_product,
+    multi_mode_product,
+)
+from .poisson import poisson_dst
+
+__all__ = [
+    "KronEigh",
+    "fft_conv",
+    "fftc",
+    "ifftc",
+    "kron_logdet",
+    "kron_matvec",
+    "kron_slogdet",
+    "kron_solve",
+    "mode_product",
+    "multi_mode_product",
+    "next_fast_len",
+    "poisson_dst",
+    "spectral_derivative",
+]

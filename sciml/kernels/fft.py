@@ -1,0 +1,118 @@
+"""FFT kernels: long causal convolution, centred orthonormal FFTs, spectral derivatives.
+
+torch, JAX and NumPy arrays in, the same kind out (on the input's device); differentiable.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from ._backend import Array, backend, common_backend
+from ._checks import check_finite
+
+
+def next_fast_len(n: int) -> int:
+    """Smallest 5-smooth integer (2^a 3^b 5^c) ``≥ n``: fast for pocketfft, cuFFT and XLA."""
+    if n <= 1:
+        return 1
+    best = 1 << (n - 1).bit_length()
+    p5 = 1
+    while p5 < best:
+        p35 = p5
+        while p35 < best:
+            m = p35
+            while m < n:
+                m *= 2
+            best = min(best, m)
+            p35 *= 3
+        p5 *= 5
+    return best
+
+
+def fft_conv(u: Array, k: Array, causal: bool = True, *, check: bool = True) -> Array:
+    """Linear convolution of ``u`` with ``k`` along the last axis by FFT (no circular wrap-around).
+
+    Args:
+        u: signal ``(..., L)``, real or complex.
+        k: kernel ``(..., K)``, broadcastable with ``u`` over the leading dimensions.
+        causal: ``True`` returns ``y[..., t] = Σ_{s=0}^{t} k[..., s] u[..., t-s]`` for ``t < L``
+            (shape ``(..., L)``, the SSM convolution); ``False`` returns the full linear convolution
+            of length ``L + K - 1`` (as ``np.convolve(u, k, mode="full")``).
+        check: validate finiteness (skipped under JAX tracing).
+
+    The FFT length is the smallest 5-smooth integer ``≥ L + K - 1`` (``≥ 2L - 1`` when ``K = L``);
+    real inputs use the real FFT.
+    """
+    be = common_backend(u, k, names=("u", "k"))
+    if be.name != backend(u).name:
+        u = be.asarray(u, like=k)
+    if be.name != backend(k).name:
+        k = be.asarray(k, like=u)
+    if len(u.shape) == 0 or len(k.shape) == 0:
+        raise ValueError(f"u and k need a last (time) axis, got shapes {tuple(u.shape)}, {tuple(k.shape)}")
+    if check:
+        check_finite(u, "u")
+        check_finite(k, "k")
+    n_u, n_k = int(u.shape[-1]), int(k.shape[-1])
+    if n_u == 0 or n_k == 0:
+        raise ValueError(f"u and k must be non-empty along the last axis, got {n_u} and {n_k}")
+    n_out = n_u if causal else n_u + n_k - 1
+    n_fft = next_fast_len(n_u + n_k - 1)
+    dtype = be.result_dtype(u, k)
+    u, k = be.astype(u, dtype), be.astype(k, dtype)
+    if be.is_complex(u):
+        y = be.icfft(be.cfft(u, n_fft, -1) * be.cfft(k, n_fft, -1), n_fft, -1)
+    else:
+        y = be.irfft(be.rfft(u, n_fft, -1) * be.rfft(k, n_fft, -1), n_fft, -1)
+    return y[..., :n_out]
+
+
+def _axes(x: Array, axes: int | Sequence[int]) -> tuple[int, ...]:
+    axes = (axes,) if isinstance(axes, int) else tuple(axes)
+    ndim = len(x.shape)
+    for a in axes:
+        if not -ndim <= a < ndim:
+            raise ValueError(f"axis {a} out of range for array of shape {tuple(x.shape)}")
+    return tuple(a % ndim for a in axes)
+
+
+def fftc(x: Array, axes: int | Sequence[int] = (-2, -1)) -> Array:
+    """Centred orthonormal FFT over ``axes``: ``fftshift(fftn(ifftshift(x)))`` with ``norm="ortho"``.
+
+    The MRI k-space convention: the zero frequency sits at index ``n // 2``; unitary, so
+    ``ifftc(fftc(x)) == x`` and ``‖fftc(x)‖ == ‖x‖``.
+    """
+    be = backend(x)
+    ax = _axes(x, axes)
+    return be.fftshift(be.fftn_ortho(be.ifftshift(x, ax), ax, inverse=False), ax)
+
+
+def ifftc(x: Array, axes: int | Sequence[int] = (-2, -1)) -> Array:
+    """Inverse of :func:`fftc` (and its adjoint)."""
+    be = backend(x)
+    ax = _axes(x, axes)
+    return be.fftshift(be.fftn_ortho(be.ifftshift(x, ax), ax, inverse=True), ax)
+
+
+def spectral_derivative(u: Array, length: float, order: int = 1, axis: int = -1) -> Array:
+    """``d^order u / dx^order`` of a periodic real signal sampled on ``n`` points over ``length``.
+
+    The Nyquist mode of odd-order derivatives is zeroed (it has no real derivative).
+    """
+    be = backend(u)
+    if order < 0:
+        raise ValueError(f"order must be ≥ 0, got {order}")
+    if be.is_complex(u):
+        raise ValueError("spectral_derivative expects a real signal")
+    (ax,) = _axes(u, axis)
+    n = int(u.shape[ax])
+    real = be.real_dtype(u.dtype)
+    wav = be.arange(n // 2 + 1, real, like=u) * (2 * math.pi / length)
+    if order % 2 == 1 and n % 2 == 0:
+        wav = be.where(be.arange(n // 2 + 1, real, like=u) == n // 2, 0.0, wav)
+    mult = (1j * wav) ** order
+    shape = [1] * len(u.shape)
+    shape[ax] = n // 2 + 1
+    return be.irfft(be.rfft(u, n, ax) * mult.reshape(tuple(shape)), n, ax)
