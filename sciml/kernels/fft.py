@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
 
 from ._backend import Array, backend, common_backend
 from ._checks import check_finite
@@ -51,7 +50,9 @@ def fft_conv(u: Array, k: Array, causal: bool = True, *, check: bool = True) -> 
     if be.name != backend(k).name:
         k = be.asarray(k, like=u)
     if len(u.shape) == 0 or len(k.shape) == 0:
-        raise ValueError(f"u and k need a last (time) axis, got shapes {tuple(u.shape)}, {tuple(k.shape)}")
+        raise ValueError(
+            f"u and k need a last (time) axis, got shapes {tuple(u.shape)}, {tuple(k.shape)}"
+        )
     if check:
         check_finite(u, "u")
         check_finite(k, "k")

@@ -118,7 +118,9 @@ def poisson_dst(
     if any(not h > 0 or not math.isfinite(h) for h in spacing):
         raise ValueError(f"spacing must be positive and finite, got {spacing}")
     if any(int(n) < 1 for n in f.shape[len(f.shape) - d :]):
-        raise ValueError(f"f must have at least one point per grid axis, got shape {tuple(f.shape)}")
+        raise ValueError(
+            f"f must have at least one point per grid axis, got shape {tuple(f.shape)}"
+        )
     check_finite(f, "f")
     if not be.is_floating(f):
         f = be.astype(f, be.float64)

@@ -1,0 +1,44 @@
+"""Wall-clock timing for benchmarks: warm-up, repeats, median, with device synchronisation."""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+
+def block(result: Any) -> Any:
+    """Wait until ``result`` (a torch tensor, JAX array, or a tuple/list of them) is computed."""
+    if isinstance(result, tuple | list):
+        for r in result:
+            block(r)
+        return result
+    if hasattr(result, "block_until_ready"):
+        result.block_until_ready()
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(result, torch.Tensor) and result.is_cuda:
+        torch.cuda.synchronize(result.device)
+    return result
+
+
+def time_call(
+    fn: Callable[[], Any], *, warmup: int = 1, repeats: int = 5, max_seconds: float = 20.0
+) -> dict[str, float]:
+    """Median wall time of ``fn()`` in seconds after ``warmup`` calls (JIT compilation excluded).
+
+    Stops repeating early once ``max_seconds`` have been spent (at least one timed call is made).
+    Returns ``{"median_s", "min_s", "repeats"}``.
+    """
+    for _ in range(warmup):
+        block(fn())
+    times: list[float] = []
+    start = time.perf_counter()
+    for _ in range(max(repeats, 1)):
+        t0 = time.perf_counter()
+        block(fn())
+        times.append(time.perf_counter() - t0)
+        if time.perf_counter() - start > max_seconds:
+            break
+    return {"median_s": statistics.median(times), "min_s": min(times), "repeats": float(len(times))}
