@@ -1,0 +1,18 @@
+"""sciml.train: the training loop (epochs, metrics, early stopping, checkpoints, resume, DDP)."""
+
+from . import distributed
+from .checkpoint import atomic_save, load_checkpoint, load_model_state
+from .config import TrainerConfig
+from .metrics_log import JsonlLogger, read_jsonl
+from .trainer import Trainer
+
+__all__ = [
+    "JsonlLogger",
+    "Trainer",
+    "TrainerConfig",
+    "atomic_save",
+    "distributed",
+    "load_checkpoint",
+    "load_model_state",
+    "read_jsonl",
+]

@@ -1,0 +1,161 @@
+"""Checkpoint I/O: atomic writes, safe loads, model-state matching and RNG states."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import random
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+__all__ = [
+    "atomic_save",
+    "get_rng_state",
+    "load_checkpoint",
+    "load_model_state",
+    "set_rng_state",
+]
+
+
+def atomic_save(obj: Any, path: str | os.PathLike) -> Path:
+    """``torch.save(obj)`` to ``path`` so that ``path`` is never half-written.
+
+    The object is written to a temporary file in the same directory, flushed to disk and moved
+    into place with ``os.replace`` (atomic on POSIX and Windows). If anything fails, the previous
+    file at ``path`` is untouched and the temporary file is removed.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save(obj, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    _fsync_dir(path.parent)
+    return path
+
+
+def _fsync_dir(directory: Path) -> None:
+    """Persist a rename (best effort; not every platform can open a directory)."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def load_checkpoint(path: str | os.PathLike, map_location: Any = "cpu") -> dict[str, Any]:
+    """Load a checkpoint written by :func:`atomic_save` (``weights_only=True``: no pickled code)."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"checkpoint {path} does not exist")
+    try:
+        obj = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as err:
+        raise ValueError(f"could not read checkpoint {path}: {err}") from err
+    if not isinstance(obj, dict):
+        raise ValueError(f"checkpoint {path} holds a {type(obj).__name__}, expected a dict")
+    return obj
+
+
+def load_model_state(
+    model: torch.nn.Module, state: Mapping[str, torch.Tensor], source: str = "checkpoint"
+) -> None:
+    """Load ``state`` into ``model`` strictly, with an error that names what does not match.
+
+    A ``"module."`` prefix left by DistributedDataParallel is stripped when the model has none.
+
+    Raises:
+        ValueError: missing keys, unexpected keys or shape mismatches (all of them listed).
+    """
+    own = model.state_dict()
+    state = dict(state)
+    if (
+        state
+        and all(k.startswith("module.") for k in state)
+        and not any(k.startswith("module.") for k in own)
+    ):
+        state = {k[len("module.") :]: v for k, v in state.items()}
+    missing = sorted(set(own) - set(state))
+    unexpected = sorted(set(state) - set(own))
+    shapes = [
+        f"{k}: checkpoint {tuple(state[k].shape)} vs model {tuple(own[k].shape)}"
+        for k in sorted(set(own) & set(state))
+        if isinstance(state[k], torch.Tensor) and tuple(state[k].shape) != tuple(own[k].shape)
+    ]
+    if missing or unexpected or shapes:
+        parts = []
+        if missing:
+            parts.append(f"missing keys (in the model, not in the {source}): {missing}")
+        if unexpected:
+            parts.append(f"unexpected keys (in the {source}, not in the model): {unexpected}")
+        if shapes:
+            parts.append(f"shape mismatches: {shapes}")
+        raise ValueError(
+            f"the {source} was saved from a different model ({type(model).__name__}): "
+            + "; ".join(parts)
+        )
+    model.load_state_dict(state, strict=True)
+
+
+def get_rng_state() -> dict[str, Any]:
+    """RNG states of python, numpy and torch (CPU and CUDA) as plain, ``weights_only``-safe data."""
+    np_state = np.random.get_state(legacy=True)  # noqa: NPY002 (the global RNG user code draws from)
+    state: dict[str, Any] = {
+        "python": _to_lists(random.getstate()),
+        "numpy": {
+            "kind": np_state[0],
+            "keys": torch.from_numpy(np.asarray(np_state[1], dtype=np.int64)),
+            "pos": int(np_state[2]),
+            "has_gauss": int(np_state[3]),
+            "cached_gaussian": float(np_state[4]),
+        },
+        "torch": torch.get_rng_state(),
+    }
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def set_rng_state(state: Mapping[str, Any]) -> None:
+    """Restore the states captured by :func:`get_rng_state`."""
+    py = state["python"]
+    random.setstate((py[0], tuple(py[1]), py[2]))
+    npst = state["numpy"]
+    np.random.set_state(  # noqa: NPY002 (the global RNG user code draws from)
+        (
+            npst["kind"],
+            npst["keys"].numpy().astype(np.uint32),
+            int(npst["pos"]),
+            int(npst["has_gauss"]),
+            float(npst["cached_gaussian"]),
+        )
+    )
+    torch.set_rng_state(state["torch"])
+    if "cuda" in state and torch.cuda.is_available():
+        cuda_states = list(state["cuda"])
+        if len(cuda_states) == torch.cuda.device_count():
+            torch.cuda.set_rng_state_all(cuda_states)
+
+
+def _to_lists(obj: Any) -> Any:
+    """Tuples to lists, recursively (the python RNG state is nested tuples of ints)."""
+    if isinstance(obj, tuple):
+        return [_to_lists(o) for o in obj]
+    return obj
