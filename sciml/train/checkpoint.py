@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import random
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
+
+from sciml.data import atomic_path
 
 __all__ = [
     "atomic_save",
@@ -25,39 +25,14 @@ __all__ = [
 def atomic_save(obj: Any, path: str | os.PathLike) -> Path:
     """``torch.save(obj)`` to ``path`` so that ``path`` is never half-written.
 
-    The object is written to a temporary file in the same directory, flushed to disk and moved
-    into place with ``os.replace`` (atomic on POSIX and Windows). If anything fails, the previous
-    file at ``path`` is untouched and the temporary file is removed.
+    Written through :func:`sciml.data.atomic_path` (temporary file in the same directory, fsync,
+    ``os.replace``): if anything fails, the previous file at ``path`` is untouched and the temporary
+    file is removed.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(obj, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    _fsync_dir(path.parent)
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        torch.save(obj, f)
     return path
-
-
-def _fsync_dir(directory: Path) -> None:
-    """Persist a rename (best effort; not every platform can open a directory)."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def load_checkpoint(path: str | os.PathLike, map_location: Any = "cpu") -> dict[str, Any]:

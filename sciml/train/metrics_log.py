@@ -9,6 +9,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from sciml.data import atomic_path
+
 __all__ = ["JsonlLogger", "read_jsonl"]
 
 
@@ -47,13 +49,9 @@ class JsonlLogger:
 
     def rewrite(self, records: Iterable[Mapping[str, Any]]) -> None:
         """Replace the file's content by ``records`` (atomically: temp file + ``os.replace``)."""
-        tmp = self.path.with_name(f".{self.path.name}.tmp")
-        with open(tmp, "w", encoding="utf-8") as f:
+        with atomic_path(self.path) as tmp, open(tmp, "w", encoding="utf-8") as f:
             for r in records:
                 f.write(json.dumps(_plain(r), allow_nan=False) + "\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, self.path)
 
 
 def read_jsonl(path: str | os.PathLike) -> list[dict[str, Any]]:
