@@ -1,0 +1,29 @@
+"""sciml.bench: the ``sciml-bench`` command line (registry, runner, result files, reports).
+
+Importing this package is light (no torch/JAX/NumPy); heavy libraries load when a benchmark runs.
+"""
+
+from .cli import main, parse_options
+from .context import BenchmarkSkipped, RunContext
+from .registry import Benchmark, DatasetSpec, Registry, RegistryError, discover
+from .report import collect_runs, render_report, write_report
+from .runner import RunResult, run_benchmark
+from .sysinfo import collect_sysinfo
+
+__all__ = [
+    "Benchmark",
+    "BenchmarkSkipped",
+    "DatasetSpec",
+    "Registry",
+    "RegistryError",
+    "RunContext",
+    "RunResult",
+    "collect_runs",
+    "collect_sysinfo",
+    "discover",
+    "main",
+    "parse_options",
+    "render_report",
+    "run_benchmark",
+    "write_report",
+]

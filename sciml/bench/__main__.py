@@ -1,0 +1,7 @@
+"""``python -m sciml.bench ...`` is the same as ``sciml-bench ...``."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())
