@@ -70,6 +70,12 @@ class _NumpyLike:
     def concat(self, arrays: list[Array], axis: int) -> Array:
         return self.xp.concatenate(arrays, axis=axis)
 
+    def swap_last(self, x: Array) -> Array:
+        return self.xp.swapaxes(x, -1, -2)
+
+    def swap_first(self, x: Array) -> Array:
+        return self.xp.swapaxes(x, 0, 1)
+
     def flip(self, x: Array, axis: int) -> Array:
         return self.xp.flip(x, axis=axis)
 
@@ -215,6 +221,12 @@ class _TorchBackend:
 
     def concat(self, arrays: list[Array], axis: int) -> Array:
         return self.torch.cat(arrays, dim=axis)
+
+    def swap_last(self, x: Array) -> Array:
+        return x.transpose(-1, -2)
+
+    def swap_first(self, x: Array) -> Array:
+        return x.transpose(0, 1)
 
     def flip(self, x: Array, axis: int) -> Array:
         return self.torch.flip(x, dims=(axis,))

@@ -64,15 +64,22 @@ def _kron_apply(
     layout: Layout,
     name: str,
 ) -> Array:
-    """Apply ``op_1 ⊗ ... ⊗ op_d`` where ``op_k`` maps an ``(n_k, M)`` array to ``(m_k, M)``."""
+    """Apply ``op_1 ⊗ ... ⊗ op_d`` where ``op_k`` maps columns ``(n_k, K)`` to ``(m_k, K)``.
+
+    Cyclic "shuffle" algorithm with the batch (right-hand sides) kept last, as in linear_operator:
+    each step is one large matrix product on the leading mode followed by a block transpose that
+    rotates the new mode behind the others while moving contiguous runs of ``B`` numbers. The batch
+    is moved last once at the start and first once at the end (free when ``B = 1``).
+    """
     kind, batch = _resolve_layout(tuple(x.shape), in_sizes, layout, name)
-    n_total, n_batch = math.prod(in_sizes), math.prod(batch)
-    # Batch goes last so that each step is one big matrix product; after d cyclic steps it is first.
-    cur = x.reshape(n_batch, n_total).T
+    be = backend(x)
+    n_batch = math.prod(batch)
+    cur = be.swap_last(x.reshape(n_batch, math.prod(in_sizes)))  # (N, B)
     for k, op in enumerate(ops):
-        cur = op(cur.reshape(in_sizes[k], -1)).T
+        cols = op(cur.reshape(in_sizes[k], -1))  # (m_k, R·B)
+        cur = be.swap_first(cols.reshape(out_sizes[k], -1, n_batch))  # (R, m_k, B)
     out_tail = out_sizes if kind == "grid" else (math.prod(out_sizes),)
-    return cur.reshape(batch + tuple(out_tail))
+    return be.swap_last(cur.reshape(-1, n_batch)).reshape(batch + tuple(out_tail))
 
 
 def _promote(be: Any, arrays: Sequence[Array]) -> tuple[list[Array], Any]:
@@ -107,7 +114,7 @@ def kron_matvec(
     (x, *mats), _ = _promote(be, [x, *mats])
     in_sizes = tuple(int(a.shape[1]) for a in mats)
     out_sizes = tuple(int(a.shape[0]) for a in mats)
-    ops = [lambda v, a=a: a @ v for a in mats]
+    ops = [lambda cols, a=a: a @ cols for a in mats]
     return _kron_apply(ops, in_sizes, out_sizes, x, layout, "x")
 
 
