@@ -1,0 +1,299 @@
+"""Linear operators with adjoint ``.H`` and normal ``.N`` (SigPy-style ``linop`` layer).
+
+A :class:`Linop` maps tensors of shape ``ishape`` to tensors of shape ``oshape``. Stacked
+operators map to/from *block vectors*: tuples of tensors whose shapes are the tuple of shapes in
+``oshape``/``ishape``. Operators are device-agnostic: they follow the device of their input (or of
+the tensors they were built from, e.g. a sampling mask).
+
+Algebra: ``A @ B`` (composition), ``A + B``, ``A - B``, ``c * A``, ``A.H``, ``A.N = A.H @ A``,
+:class:`Vstack` (``[A; B] x = (A x, B x)``), :class:`Hstack` (``[A, B] (u, v) = A u + B v``), and
+:func:`power_norm` for the spectral norm ``||A||`` by power iteration on ``A.N``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+
+from . import _vec
+from ._vec import Shape, Vec, is_block_shape
+
+
+def _shape_str(shape: Shape) -> str:
+    if is_block_shape(shape):
+        return "(" + ", ".join(_shape_str(s) for s in shape) + ")"
+    return str(tuple(shape))
+
+
+def _normalise_shape(shape: Shape) -> tuple:
+    if is_block_shape(shape):
+        return tuple(_normalise_shape(s) for s in shape)
+    return tuple(int(n) for n in shape)
+
+
+def _check_vec(x: Vec, shape: tuple, name: str, op: str) -> None:
+    if is_block_shape(shape):
+        if not isinstance(x, tuple) or len(x) != len(shape):
+            got = f"tuple of {len(x)}" if isinstance(x, tuple) else type(x).__name__
+            raise TypeError(
+                f"{op}: {name} must be a tuple of {len(shape)} tensors with shapes "
+                f"{_shape_str(shape)}, got {got}"
+            )
+        for xi, si in zip(x, shape):
+            _check_vec(xi, si, name, op)
+        return
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{op}: {name} must be a torch.Tensor, got {type(x).__name__}")
+    if tuple(x.shape) != shape:
+        raise ValueError(f"{op}: {name} must have shape {shape}, got {tuple(x.shape)}")
+
+
+class Linop:
+    """Base class: subclasses implement ``_apply`` and ``_adjoint_linop``.
+
+    Args:
+        ishape: input shape (or tuple of shapes for a block input).
+        oshape: output shape (or tuple of shapes for a block output).
+    """
+
+    def __init__(self, ishape: Shape, oshape: Shape, repr_str: str | None = None):
+        self.ishape = _normalise_shape(ishape)
+        self.oshape = _normalise_shape(oshape)
+        self.repr_str = repr_str or type(self).__name__
+
+    # -- required -----------------------------------------------------------------------------
+    def _apply(self, x: Vec) -> Vec:
+        raise NotImplementedError
+
+    def _adjoint_linop(self) -> Linop:
+        raise NotImplementedError
+
+    def _normal_linop(self) -> Linop:
+        return Compose([self.H, self])
+
+    # -- public ---------------------------------------------------------------------------------
+    def apply(self, x: Vec) -> Vec:
+        """Apply the operator to ``x`` of shape ``ishape``; returns shape ``oshape``."""
+        _check_vec(x, self.ishape, "input", self.repr_str)
+        return self._apply(x)
+
+    __call__ = apply
+
+    @property
+    def H(self) -> Linop:
+        """Adjoint operator (``oshape -> ishape``)."""
+        return self._adjoint_linop()
+
+    @property
+    def N(self) -> Linop:
+        """Normal operator ``A^H A`` (``ishape -> ishape``)."""
+        return self._normal_linop()
+
+    def norm(self, n_iter: int = 50, tol: float = 1e-8, seed: int = 0, **kw) -> float:
+        """Spectral norm estimate by power iteration, see :func:`power_norm`."""
+        return power_norm(self, n_iter=n_iter, tol=tol, seed=seed, **kw)
+
+    def __matmul__(self, other):
+        if isinstance(other, Linop):
+            return Compose([self, other])
+        return self.apply(other)
+
+    def __add__(self, other: Linop) -> Linop:
+        return Add([self, other])
+
+    def __sub__(self, other: Linop) -> Linop:
+        return Add([self, Scale(other, -1.0)])
+
+    def __neg__(self) -> Linop:
+        return Scale(self, -1.0)
+
+    def __mul__(self, c: float) -> Linop:
+        if isinstance(c, Linop):
+            raise TypeError("use A @ B to compose linear operators")
+        return Scale(self, c)
+
+    __rmul__ = __mul__
+
+    def __repr__(self) -> str:
+        return f"<{self.repr_str}: {_shape_str(self.ishape)} -> {_shape_str(self.oshape)}>"
+
+
+class Identity(Linop):
+    """Identity on ``shape``."""
+
+    def __init__(self, shape: Shape):
+        super().__init__(shape, shape)
+
+    def _apply(self, x):
+        return x
+
+    def _adjoint_linop(self):
+        return self
+
+    def _normal_linop(self):
+        return self
+
+
+class Zero(Linop):
+    """Zero operator ``ishape -> oshape`` (needs a template for dtype/device: uses the input)."""
+
+    def __init__(self, ishape: Shape, oshape: Shape):
+        super().__init__(ishape, oshape)
+
+    def _apply(self, x):
+        dtype, device = _vec.like(x)
+        return _vec.zeros(self.oshape, dtype, device)
+
+    def _adjoint_linop(self):
+        return Zero(self.oshape, self.ishape)
+
+
+class Scale(Linop):
+    """``c * A`` for a scalar ``c`` (real or complex)."""
+
+    def __init__(self, op: Linop, c: float | complex):
+        self.op, self.c = op, c
+        super().__init__(op.ishape, op.oshape, f"{c}*{op.repr_str}")
+
+    def _apply(self, x):
+        return _vec.scale(self.op._apply(x), self.c)
+
+    def _adjoint_linop(self):
+        c = self.c.conjugate() if isinstance(self.c, complex) else self.c
+        return Scale(self.op.H, c)
+
+
+class Compose(Linop):
+    """``ops[0] @ ops[1] @ ... @ ops[-1]`` (the last one is applied first)."""
+
+    def __init__(self, ops: Sequence[Linop]):
+        ops = list(ops)
+        for a, b in zip(ops[:-1], ops[1:]):
+            if a.ishape != b.oshape:
+                raise ValueError(
+                    f"Compose: cannot compose {a!r} after {b!r}: input shape "
+                    f"{_shape_str(a.ishape)} != output shape {_shape_str(b.oshape)}"
+                )
+        self.ops = ops
+        super().__init__(ops[-1].ishape, ops[0].oshape, " @ ".join(o.repr_str for o in ops))
+
+    def _apply(self, x):
+        for op in reversed(self.ops):
+            x = op._apply(x)
+        return x
+
+    def _adjoint_linop(self):
+        return Compose([op.H for op in reversed(self.ops)])
+
+
+class Add(Linop):
+    """``sum_i ops[i]`` (same shapes)."""
+
+    def __init__(self, ops: Sequence[Linop]):
+        ops = list(ops)
+        for op in ops[1:]:
+            if op.ishape != ops[0].ishape or op.oshape != ops[0].oshape:
+                raise ValueError(f"Add: shape mismatch between {ops[0]!r} and {op!r}")
+        self.ops = ops
+        super().__init__(ops[0].ishape, ops[0].oshape, " + ".join(o.repr_str for o in ops))
+
+    def _apply(self, x):
+        out = self.ops[0]._apply(x)
+        for op in self.ops[1:]:
+            out = _vec.add(out, op._apply(x))
+        return out
+
+    def _adjoint_linop(self):
+        return Add([op.H for op in self.ops])
+
+
+class Vstack(Linop):
+    """Vertical stack ``x -> (ops[0] x, ..., ops[-1] x)`` (all ops share ``ishape``)."""
+
+    def __init__(self, ops: Sequence[Linop]):
+        ops = list(ops)
+        if not ops:
+            raise ValueError("Vstack: ops must be a non-empty sequence of Linop")
+        for op in ops[1:]:
+            if op.ishape != ops[0].ishape:
+                raise ValueError(
+                    f"Vstack: every operator needs input shape {_shape_str(ops[0].ishape)}, "
+                    f"{op!r} has {_shape_str(op.ishape)}"
+                )
+        self.ops = ops
+        super().__init__(ops[0].ishape, tuple(op.oshape for op in ops), "Vstack")
+
+    def _apply(self, x):
+        return tuple(op._apply(x) for op in self.ops)
+
+    def _adjoint_linop(self):
+        return Hstack([op.H for op in self.ops])
+
+    def _normal_linop(self):
+        return Add([op.N for op in self.ops])
+
+
+class Hstack(Linop):
+    """Horizontal stack ``(x_0, ..., x_k) -> sum_i ops[i] x_i`` (all ops share ``oshape``)."""
+
+    def __init__(self, ops: Sequence[Linop]):
+        ops = list(ops)
+        if not ops:
+            raise ValueError("Hstack: ops must be a non-empty sequence of Linop")
+        for op in ops[1:]:
+            if op.oshape != ops[0].oshape:
+                raise ValueError(
+                    f"Hstack: every operator needs output shape {_shape_str(ops[0].oshape)}, "
+                    f"{op!r} has {_shape_str(op.oshape)}"
+                )
+        self.ops = ops
+        super().__init__(tuple(op.ishape for op in ops), ops[0].oshape, "Hstack")
+
+    def _apply(self, x):
+        out = None
+        for op, xi in zip(self.ops, x):
+            if isinstance(op, Zero):
+                continue
+            v = op._apply(xi)
+            out = v if out is None else _vec.add(out, v)
+        if out is None:
+            dtype, device = _vec.like(x)
+            out = _vec.zeros(self.oshape, dtype, device)
+        return out
+
+    def _adjoint_linop(self):
+        return Vstack([op.H for op in self.ops])
+
+
+def power_norm(
+    op: Linop,
+    n_iter: int = 50,
+    tol: float = 1e-8,
+    seed: int = 0,
+    dtype: torch.dtype = torch.complex128,
+    device: torch.device | str | None = None,
+) -> float:
+    """Spectral norm ``||op||_2`` by power iteration on ``op.N`` from a seeded random start.
+
+    Returns ``sqrt(lambda_max(op^H op))``; stops when the eigenvalue estimate changes by less than
+    ``tol`` (relative). The estimate is a lower bound that converges from below.
+    """
+    if n_iter < 1:
+        raise ValueError(f"power_norm: n_iter must be >= 1, got {n_iter}")
+    gen = torch.Generator().manual_seed(int(seed))
+    x = _vec.randn(op.ishape, dtype, device or "cpu", gen)
+    x = _vec.scale(x, 1.0 / _vec.norm(x))
+    normal = op.N
+    lam = 0.0
+    for _ in range(n_iter):
+        z = normal._apply(x)
+        lam_new = _vec.norm(z)
+        if lam_new == 0.0:
+            return 0.0
+        x = _vec.scale(z, 1.0 / lam_new)
+        if abs(lam_new - lam) <= tol * lam_new:
+            lam = lam_new
+            break
+        lam = lam_new
+    return float(lam) ** 0.5
