@@ -1,0 +1,48 @@
+import numpy as np
+import pytest
+import torch
+
+from sciml.linalg import DCDMLoss, build_poisson, dcdm_loss, random_obstacles
+
+
+@pytest.fixture(scope="module")
+def system():
+    return build_poisson(random_obstacles((10, 12), 2, seed=5))
+
+
+def test_loss_zero_for_exact_inverse_and_closed_form(system):
+    s = system
+    A = s.A.toarray()
+    rng = np.random.default_rng(0)
+    b = rng.standard_normal((3, s.n))
+    q_exact = np.linalg.solve(A, b.T).T * np.array([[1.0], [-2.5], [1e3]])  # any scale
+    t = torch.from_numpy
+    At = t(A)
+    loss0 = dcdm_loss(t(q_exact), t(b), t(q_exact) @ At.T)
+    assert abs(loss0.item()) < 1e-20 * (b * b).sum(1).mean()
+    q = rng.standard_normal((3, s.n))
+    Aq = q @ A.T
+    c = (q * b).sum(1) / (q * Aq).sum(1)
+    closed = np.mean((b * b).sum(1) - 2 * c * (b * Aq).sum(1) + c**2 * (Aq * Aq).sum(1))
+    got = dcdm_loss(t(q), t(b), t(Aq)).item()
+    assert np.isclose(got, closed, rtol=1e-12)
+    # scale invariance in q
+    assert np.isclose(dcdm_loss(t(7 * q), t(b), t(7 * Aq)).item(), got, rtol=1e-12)
+
+
+def test_module_loss_on_grids_matches_dense(system):
+    s = system
+    rng = np.random.default_rng(1)
+    b = rng.standard_normal((2, s.n))
+    q = rng.standard_normal((2, s.n))
+    ref = dcdm_loss(torch.from_numpy(q), torch.from_numpy(b), torch.from_numpy(q @ s.A.T.toarray()))
+    qg = torch.from_numpy(s.to_grid(q))[:, None]
+    qg = qg + torch.from_numpy(~s.fluid)[None, None] * 5.0  # junk outside fluid is masked away
+    bg = torch.from_numpy(s.to_grid(b))[:, None]
+    got = DCDMLoss(s.stencil())(qg, bg)
+    assert torch.isclose(got, ref, rtol=1e-12)
+
+
+def test_loss_shape_error():
+    with pytest.raises(ValueError, match="equal shapes"):
+        dcdm_loss(torch.zeros(2, 3), torch.zeros(2, 4), torch.zeros(2, 3))
