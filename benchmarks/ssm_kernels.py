@@ -1,0 +1,203 @@
+"""Companion SSM kernel speed: ours (fast O((d+L) log(d+L)) algorithm) vs repeated squaring vs
+explicit powers, d = 64, 128 kernels, float32, L in {1024, 8192, 65536}.
+
+Each (method, L) runs in a fresh subprocess (so peak-RSS deltas are per measurement): one warm-up
+call, then ``--repeats`` timed calls; the median is reported. Writes
+``benchmarks/results/ssm_kernels.json`` and prints a table.
+
+    OMP_NUM_THREADS=2 python benchmarks/ssm_kernels.py [--repeats 5] [--device cpu] [--quick]
+
+Reference (issue #5, public SpaceTime code on this CPU, 128 kernels, d = 64): repeated squaring
+47 / 398 / 3831 ms, its unused fast routine 7.4 / 20.9 / 283 ms at L = 1024 / 8192 / 65536.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+PUBLIC_MS = {
+    "squaring": {1024: 47.0, 8192: 398.0, 65536: 3831.0},
+    "fast": {1024: 7.4, 8192: 20.9, 65536: 283.0},
+}
+
+
+def _worker(method: str, L: int, repeats: int, device: str, H: int, d: int) -> dict:
+    import resource
+
+    import torch
+
+    from sciml.ssm import (
+        companion_kernel,
+        companion_matrix,
+        normalize_companion,
+        ssm_kernel_naive,
+        ssm_kernel_squaring,
+    )
+
+    g = torch.Generator().manual_seed(0)
+    a = normalize_companion(torch.randn(H, d, generator=g), "l1").to(device)
+    b, c = (torch.randn(H, d, generator=g).to(device) for _ in range(2))
+    A = companion_matrix(a)
+
+    def run():
+        with torch.no_grad():
+            if method == "ours":
+                return companion_kernel(a, b, c, L)
+            if method == "squaring":
+                return ssm_kernel_squaring(A, b, c, L)
+            return ssm_kernel_naive(A, b, c, L)
+
+    def sync():
+        if device.startswith("cuda"):
+            torch.cuda.synchronize()
+
+    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    if device.startswith("cuda"):
+        torch.cuda.reset_peak_memory_stats()
+    if not (method == "naive" and L > 8192):  # explicit powers: a Python loop, nothing to warm
+        K = run()  # warm-up
+        sync()
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        K = run()
+        sync()
+        times.append(time.perf_counter() - t0)
+    out = {
+        "method": method,
+        "L": L,
+        "median_ms": 1e3 * statistics.median(times),
+        "times_ms": [1e3 * t for t in times],
+        "peak_rss_delta_mb": (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss0) / 1024.0,
+    }
+    if device.startswith("cuda"):
+        out["peak_cuda_mb"] = torch.cuda.max_memory_allocated() / 2**20
+    if method != "ours":  # agreement with ours on the same inputs
+        ref = companion_kernel(a.double(), b.double(), c.double(), L)
+        out["max_rel_diff_vs_ours_f64"] = float((K.double() - ref).abs().max() / ref.abs().max())
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--kernels", type=int, default=128)
+    ap.add_argument("--d", type=int, default=64)
+    ap.add_argument("--lengths", default="1024,8192,65536")
+    ap.add_argument("--methods", default="ours,squaring,naive")
+    ap.add_argument("--quick", action="store_true", help="L = 1024 only, 2 repeats")
+    ap.add_argument("--out", default=str(Path(__file__).parent / "results" / "ssm_kernels.json"))
+    ap.add_argument("--worker", nargs=2, metavar=("METHOD", "L"), help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.worker:
+        print(
+            json.dumps(
+                _worker(
+                    args.worker[0],
+                    int(args.worker[1]),
+                    args.repeats,
+                    args.device,
+                    args.kernels,
+                    args.d,
+                )
+            )
+        )
+        return
+    lengths = [1024] if args.quick else [int(x) for x in args.lengths.split(",")]
+    repeats = 2 if args.quick else args.repeats
+    rows = []
+    for L in lengths:
+        for method in args.methods.split(","):
+            # explicit powers are L sequential matvecs: fewer repeats at long L
+            rep = 1 if method == "naive" and L > 8192 else repeats
+            cmd = [
+                sys.executable,
+                __file__,
+                "--worker",
+                method,
+                str(L),
+                "--repeats",
+                str(rep),
+                "--device",
+                args.device,
+                "--kernels",
+                str(args.kernels),
+                "--d",
+                str(args.d),
+            ]
+            res = subprocess.run(cmd, capture_output=True, text=True, check=False)
+            if res.returncode != 0:
+                rows.append(
+                    {"method": method, "L": L, "error": res.stderr.strip().splitlines()[-1:]}
+                )
+                print(f"{method} L={L}: failed: {res.stderr.strip()[-300:]}", flush=True)
+                continue
+            row = json.loads(res.stdout.strip().splitlines()[-1])
+            rows.append(row)
+            print(
+                f"{method:9s} L={L:6d}  {row['median_ms']:10.1f} ms  peak RSS +{row['peak_rss_delta_mb']:.0f} MB",
+                flush=True,
+            )
+    by = {(r["method"], r["L"]): r for r in rows if "median_ms" in r}
+    ratios = {}
+    for L in lengths:
+        ours = by.get(("ours", L))
+        if not ours:
+            continue
+        for m in ("squaring", "naive"):
+            if (m, L) in by:
+                ratios[f"{m}_over_ours_L{L}"] = by[(m, L)]["median_ms"] / ours["median_ms"]
+        ratios[f"ours_over_public_fast_L{L}"] = ours["median_ms"] / PUBLIC_MS["fast"].get(
+            L, float("nan")
+        )
+        if ("squaring", L) in by:
+            # machine-independent comparison: public fast/squaring ratio vs ours/our squaring
+            ratios[f"ours_over_squaring_L{L}"] = (
+                ours["median_ms"] / by[("squaring", L)]["median_ms"]
+            )
+            ratios[f"public_fast_over_public_squaring_L{L}"] = (
+                PUBLIC_MS["fast"][L] / PUBLIC_MS["squaring"][L]
+            )
+    try:
+        import torch
+
+        threads = torch.get_num_threads()
+        dev = (
+            torch.cuda.get_device_name()
+            if args.device.startswith("cuda")
+            else platform.processor() or platform.machine()
+        )
+    except Exception:  # pragma: no cover
+        threads, dev = None, platform.machine()
+    result = {
+        "benchmark": "ssm_kernels",
+        "config": {
+            "kernels": args.kernels,
+            "d": args.d,
+            "dtype": "float32",
+            "device": args.device,
+            "repeats": repeats,
+            "torch_threads": threads,
+            "device_name": dev,
+            "load_avg": list(__import__("os").getloadavg()),
+        },
+        "public_reference_ms": PUBLIC_MS,
+        "rows": rows,
+        "ratios": ratios,
+        "command": "python benchmarks/ssm_kernels.py " + " ".join(sys.argv[1:]),
+    }
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(result, indent=2))
+    print(json.dumps(ratios, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,323 @@
+"""Companion SSM (SpaceTime) and the fast ``O((d + L) log(d + L))`` kernel for shift-plus-low-rank
+state matrices ``A = S + P Qᵀ`` (S the down-shift: ``S e_i = e_{i+1}``).
+
+Fast kernel: ``Σ_{k<L} Cᵀ Aᵏ B zᵏ = Cᵀ (I - z^L A^L)(I - zA)⁻¹ B``. We evaluate at the "twisted"
+L-th roots ``z_k = exp(-2πi (k + ½)/L)`` (``z^L = -1``, so an eigenvalue ``λ = 1`` — a unit root,
+common in forecasting — never makes ``I - zA`` singular), i.e. ``B̃ = B + A^L B``. Woodbury on
+``(I - zS - zPQᵀ)⁻¹`` leaves only terms ``uᵀ(I - zS)⁻¹v = Σ_m zᵐ uᵀSᵐv``: correlations of u and v
+(one FFT of size 2d) evaluated at the L points (odd bins of a real FFT of size 2L). For companion
+matrices ``A^L B`` is ``x^L b(x) mod q(x)`` (q the characteristic polynomial), computed by binary
+exponentiation with FFT polynomial products: ``O(d log d log L)`` extra, no d×d matrix powers.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from ._layer import SSMLayer, check_positive_int
+
+__all__ = [
+    "CompanionConfig",
+    "CompanionSSM",
+    "ShiftSSM",
+    "companion_kernel",
+    "companion_matrix",
+    "companion_power_apply",
+    "normalize_companion",
+    "shift_kernel",
+    "shift_lowrank_kernel",
+]
+
+
+def companion_matrix(a: torch.Tensor) -> torch.Tensor:
+    """Dense ``A = S + a e_dᵀ`` (down-shift plus last column ``a``): ``(..., d)`` -> ``(..., d, d)``."""
+    d = a.shape[-1]
+    S = torch.diag(torch.ones(d - 1, dtype=a.dtype, device=a.device), -1)
+    A = S.expand(*a.shape[:-1], d, d).clone()
+    A[..., :, -1] = A[..., :, -1] + a
+    return A
+
+
+def normalize_companion(a: torch.Tensor, mode: str = "clip") -> torch.Tensor:
+    """Bound ``‖a‖₁ ≤ 1`` so every eigenvalue of the companion matrix lies in the closed unit disk.
+
+    ``clip``: ``a / max(1, ‖a‖₁)``; ``l1``: ``a / ‖a‖₁`` (the public SpaceTime choice); ``none``.
+    With ``‖a‖₁ ≤ 1`` the kernel obeys ``K_n = Σ_i a_i K_{n-d+i}`` so ``sup_n |K_n| ≤ max_{n<d} |K_n|``.
+    """
+    if mode == "none":
+        return a
+    norm = a.abs().sum(-1, keepdim=True)
+    if mode == "l1":
+        return a / norm.clamp_min(torch.finfo(a.dtype).tiny)
+    if mode == "clip":
+        return a / norm.clamp_min(1.0)
+    raise ValueError(f"norm: expected 'clip', 'l1' or 'none', got {mode!r}")
+
+
+def _correlate(u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    """``r_m = Σ_i u_i v_{i-m}`` for ``m < d``: ``u (..., p, d)``, ``v (..., q, d)`` -> ``(..., p, q, d)``."""
+    d = u.shape[-1]
+    n = 2 * d
+    U = torch.fft.rfft(u, n=n)[..., :, None, :]
+    V = torch.fft.rfft(v, n=n)[..., None, :, :]
+    return torch.fft.irfft(U * V.conj(), n=n)[..., :d]
+
+
+def _eval_twisted(p: torch.Tensor, L: int) -> torch.Tensor:
+    """``Σ_m p_m z_kᵐ`` at ``z_k = exp(-2πi(k+½)/L)`` for ``k < ⌈L/2⌉`` (the other half are the
+    conjugates): the odd bins of a real FFT of size 2L. ``p (..., n)`` real -> ``(..., ⌈L/2⌉)``."""
+    n = p.shape[-1]
+    if n > 2 * L:  # z^(2L) = 1: fold
+        q = -(-n // (2 * L))
+        p = torch.nn.functional.pad(p, (0, q * 2 * L - n)).reshape(*p.shape[:-1], q, 2 * L).sum(-2)
+    return torch.fft.rfft(p, n=2 * L)[..., 1::2]
+
+
+def _inverse_twisted(Khat: torch.Tensor, L: int) -> torch.Tensor:
+    """Inverse of :func:`_eval_twisted`: the real ``K (..., L)`` with ``Σ_l K_l z_kˡ = Khat_k``.
+
+    The anti-periodic extension ``(K, -K)`` of length 2L has spectrum ``2 K̂`` at odd bins, 0 at even.
+    """
+    spec = torch.zeros(*Khat.shape[:-1], L + 1, dtype=Khat.dtype, device=Khat.device)
+    spec[..., 1::2] = 2 * Khat
+    return torch.fft.irfft(spec, n=2 * L)[..., :L]
+
+
+def _z_half(L: int, dtype: torch.dtype, device) -> torch.Tensor:
+    k = torch.arange((L + 1) // 2, dtype=dtype, device=device)
+    return torch.polar(torch.ones_like(k), -2 * math.pi * (k + 0.5) / L)
+
+
+def shift_lowrank_kernel(
+    P: torch.Tensor,
+    Q: torch.Tensor,
+    B: torch.Tensor,
+    C: torch.Tensor,
+    L: int,
+    BL: torch.Tensor,
+) -> torch.Tensor:
+    """Kernels ``K[o, i, l] = C_oᵀ Aˡ B_i`` (l < L) of ``A = S + P Qᵀ`` in ``O((d + L) log(d + L))``.
+
+    Args:
+        P, Q: low-rank factors ``(..., d, r)``.
+        B: input vectors ``(..., d, nb)``.
+        C: output vectors ``(..., nc, d)``.
+        L: kernel length.
+        BL: ``A^L B`` ``(..., d, nb)`` (:func:`companion_power_apply` for companion matrices).
+    Returns: ``(..., nc, nb, L)`` real.
+
+    For rank 1 the generating function is the rational ``N(z)/(1 - z QᵀMP)`` with the numerator
+    ``CᵀMB̃ (1 - z QᵀMP) + z CᵀMP QᵀMB̃`` formed as a polynomial of degree < 2d, so only three
+    FFTs of size 2L are needed (two evaluations, one inverse).
+    """
+    L = check_positive_int(L, "L")
+    r = P.shape[-1]
+    Bt = (B + BL).transpose(-1, -2)  # (..., nb, d)
+    Qt, Pt = Q.transpose(-1, -2), P.transpose(-1, -2)  # (..., r, d)
+    CMB = _correlate(C, Bt)  # (..., nc, nb, d)
+    CMP = _correlate(C, Pt)  # (..., nc, r, d)
+    QMB = _correlate(Qt, Bt)  # (..., r, nb, d)
+    QMP = _correlate(Qt, Pt)  # (..., r, r, d)
+    if r == 1:
+        zQMP = torch.nn.functional.pad(QMP, (1, 0))  # z · QMP
+        den = -zQMP
+        den[..., 0] = den[..., 0] + 1  # 1 - z QMP, (..., 1, 1, d+1)
+        num = _polymul(CMB, den) + torch.nn.functional.pad(_polymul(CMP, QMB), (1, 0))
+        Khat = _eval_twisted(num, L) / _eval_twisted(den, L)
+        return _inverse_twisted(Khat, L)
+    z = _z_half(L, C.dtype, C.device)
+    ev = [_eval_twisted(x, L).movedim(-1, -3) for x in (CMB, CMP, QMB, QMP)]  # (..., F, p, q)
+    eye = torch.eye(r, dtype=ev[0].dtype, device=C.device)
+    zc = z[:, None, None]
+    X = torch.linalg.solve(eye - zc * ev[3], ev[2])  # (..., F, r, nb)
+    Khat = (ev[0] + zc * (ev[1] @ X)).movedim(-3, -1)
+    return _inverse_twisted(Khat, L)
+
+
+def _polymul(p1: torch.Tensor, p2: torch.Tensor, n_out: int | None = None) -> torch.Tensor:
+    """Product of coefficient vectors (last axis) by FFT, truncated to ``n_out`` coefficients."""
+    n = p1.shape[-1] + p2.shape[-1] - 1
+    n_out = n if n_out is None else n_out
+    nf = 1 << (n - 1).bit_length()  # power-of-two FFT length (odd/prime lengths are slow)
+    y = torch.fft.irfft(torch.fft.rfft(p1, n=nf) * torch.fft.rfft(p2, n=nf), n=nf)
+    return y[..., :n_out]
+
+
+def _series_inverse(f: torch.Tensor, n: int) -> torch.Tensor:
+    """``h = 1/f mod xⁿ`` for ``f[..., 0] = 1`` by Newton iteration ``h ← h(2 - f h)``."""
+    h = torch.ones(*f.shape[:-1], 1, dtype=f.dtype, device=f.device)
+    k = 1
+    while k < n:
+        k = min(2 * k, n)
+        fh = _polymul(f[..., :k], h, k)
+        two_minus = -fh
+        two_minus[..., 0] = two_minus[..., 0] + 2
+        h = _polymul(h, two_minus, k)
+    return h
+
+
+def companion_power_apply(a: torch.Tensor, V: torch.Tensor, L: int) -> torch.Tensor:
+    """``A^L V`` for the companion ``A = S + a e_dᵀ`` without forming powers of A.
+
+    A acts as multiplication by x modulo ``q(x) = x^d - Σ a_i x^i`` on coefficient vectors, so
+    ``A^L v = x^L v(x) mod q``: binary exponentiation of x with FFT products; each reduction
+    mod q uses the precomputed power-series inverse of the reversed q (``O(d log d)`` each,
+    ``O(d log d log L)`` in all).
+    Args: ``a (..., d)``, ``V (..., d, m)``, ``L >= 0``. Returns ``(..., d, m)``.
+    """
+    if isinstance(L, bool) or not isinstance(L, int) or L < 0:
+        raise ValueError(f"L: expected an int >= 0, got {L!r}")
+    d = a.shape[-1]
+    if d == 1:
+        return a[..., None] ** L * V
+    # reversed q: f = [1, -a_{d-1}, ..., -a_0]; quotient of p (deg <= 2d-2) is rev(rev(p) h mod x^(d-1))
+    f = torch.cat([torch.ones_like(a[..., :1]), -a.flip(-1)], dim=-1)
+    h = _series_inverse(f, d - 1)
+    nf = 1 << (2 * d - 2).bit_length()  # >= 2d - 1: no wrap-around in any product below
+    fft, ifft = torch.fft.rfft, torch.fft.irfft
+    H, Aspec = fft(h, n=nf), fft(a, n=nf)  # spectra reused by every reduction
+
+    def reduce(p: torch.Tensor, H: torch.Tensor, Aspec: torch.Tensor) -> torch.Tensor:
+        """(..., 2d-1) -> (..., d): p mod q."""
+        q = ifft(fft(p.flip(-1)[..., : d - 1], n=nf) * H, n=nf)[..., : d - 1]  # rev(quotient)
+        return p[..., :d] + ifft(fft(q.flip(-1), n=nf) * Aspec, n=nf)[..., :d]
+
+    def mulmod(p1: torch.Tensor, p2: torch.Tensor | None = None, H=H, Aspec=Aspec) -> torch.Tensor:
+        P1 = fft(p1, n=nf)
+        P2 = P1 if p2 is None else fft(p2, n=nf)
+        return reduce(ifft(P1 * P2, n=nf)[..., : 2 * d - 1], H, Aspec)
+
+    batch = a.shape[:-1]
+    base = torch.zeros(*batch, d, dtype=a.dtype, device=a.device)
+    base[..., 1] = 1  # x
+    result = None
+    e = L
+    while e:
+        if e & 1:
+            result = base if result is None else mulmod(result, base)
+        e >>= 1
+        if e:
+            base = mulmod(base)
+    if result is None:  # L = 0
+        return V
+    # multiply x^L mod q by each column of V (all columns at once)
+    Vt = V.transpose(-1, -2)
+    return mulmod(result[..., None, :], Vt, H[..., None, :], Aspec[..., None, :]).transpose(-1, -2)
+
+
+def companion_kernel(a: torch.Tensor, b: torch.Tensor, c: torch.Tensor, L: int) -> torch.Tensor:
+    """Fast kernel ``K_l = cᵀ Aˡ b`` of ``A = S + a e_dᵀ``: ``a, b, c (..., d)`` -> ``(..., L)``."""
+    L = check_positive_int(L, "L")
+    if not (a.shape == b.shape == c.shape):
+        raise ValueError(
+            f"a, b, c: expected equal shapes (..., d), got {tuple(a.shape)}, {tuple(b.shape)}, {tuple(c.shape)}"
+        )
+    d = a.shape[-1]
+    e_d = torch.zeros_like(a)
+    e_d[..., d - 1] = 1
+    BL = companion_power_apply(a, b[..., None], L)
+    K = shift_lowrank_kernel(a[..., None], e_d[..., None], b[..., None], c[..., None, :], L, BL)
+    return K[..., 0, 0, :]
+
+
+def shift_kernel(b: torch.Tensor, c: torch.Tensor, L: int) -> torch.Tensor:
+    """Kernel of the shift SSM (``A = S``): ``K_k = Σ_i c_i b_{i-k}`` for k < d, 0 after. ``(..., L)``."""
+    L = check_positive_int(L, "L")
+    K = _correlate(c[..., None, :], b[..., None, :])[..., 0, 0, :]
+    d = K.shape[-1]
+    return K[..., :L] if L <= d else torch.nn.functional.pad(K, (0, L - d))
+
+
+@dataclass(frozen=True)
+class CompanionConfig:
+    """Companion / shift SSM hyper-parameters (SpaceTime defaults: d = 64)."""
+
+    d_state: int = 64
+    norm: str = "clip"
+    dropout: float = 0.0
+    activation: str = "identity"
+    output_linear: bool = False
+
+
+class CompanionSSM(SSMLayer):
+    """SpaceTime companion SSM: per channel ``A = S + a e_dᵀ``, learnable ``a, b, c (H, d)``, skip D.
+
+    Input ``(B, L, H)`` -> ``(B, L, H)``. Kernel by :func:`companion_kernel` (fast, not repeated
+    squaring); step mode ``x ← S x + a x_{d-1} + b u``, ``y = cᵀx + D u``.
+    """
+
+    def __init__(
+        self, d_model: int, config: CompanionConfig | None = None, *, seed: int | None = None
+    ) -> None:
+        config = config or CompanionConfig()
+        super().__init__(d_model, config.dropout, config.activation, config.output_linear)
+        self.config = config
+        d = check_positive_int(config.d_state, "d_state")
+        normalize_companion(torch.zeros(1), config.norm)  # validate
+        g = torch.Generator().manual_seed(seed) if seed is not None else None
+        self.a = nn.Parameter(torch.randn(d_model, d, generator=g) / d)
+        self.b = nn.Parameter(torch.randn(d_model, d, generator=g) / math.sqrt(d))
+        self.c = nn.Parameter(torch.randn(d_model, d, generator=g) / math.sqrt(d))
+        with torch.no_grad():
+            self.D.copy_(torch.randn(d_model, generator=g))
+
+    def a_normalized(self) -> torch.Tensor:
+        return normalize_companion(self.a, self.config.norm)
+
+    def kernel(self, L: int) -> torch.Tensor:
+        return companion_kernel(self.a_normalized(), self.b, self.c, L)
+
+    def default_state(self, batch_size: int, device=None, dtype=None) -> torch.Tensor:
+        return torch.zeros(
+            batch_size,
+            self.d_model,
+            self.config.d_state,
+            dtype=dtype or self.a.dtype,
+            device=device or self.a.device,
+        )
+
+    def _ssm_step(self, u: torch.Tensor, state: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        a = self.a_normalized()
+        x = (
+            torch.nn.functional.pad(state[..., :-1], (1, 0))
+            + a * state[..., -1:]
+            + self.b * u[..., None]
+        )
+        return (self.c * x).sum(-1), x
+
+
+class ShiftSSM(SSMLayer):
+    """SpaceTime shift SSM (``A = S``, an FIR filter of length d with factored taps ``cᵀ Sᵏ b``)."""
+
+    def __init__(
+        self, d_model: int, config: CompanionConfig | None = None, *, seed: int | None = None
+    ) -> None:
+        config = config or CompanionConfig()
+        super().__init__(d_model, config.dropout, config.activation, config.output_linear)
+        self.config = config
+        d = check_positive_int(config.d_state, "d_state")
+        g = torch.Generator().manual_seed(seed) if seed is not None else None
+        self.b = nn.Parameter(torch.randn(d_model, d, generator=g) / math.sqrt(d))
+        self.c = nn.Parameter(torch.randn(d_model, d, generator=g) / math.sqrt(d))
+        with torch.no_grad():
+            self.D.copy_(torch.randn(d_model, generator=g))
+
+    def kernel(self, L: int) -> torch.Tensor:
+        return shift_kernel(self.b, self.c, L)
+
+    def default_state(self, batch_size: int, device=None, dtype=None) -> torch.Tensor:
+        return torch.zeros(
+            batch_size,
+            self.d_model,
+            self.config.d_state,
+            dtype=dtype or self.b.dtype,
+            device=device or self.b.device,
+        )
+
+    def _ssm_step(self, u: torch.Tensor, state: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        x = torch.nn.functional.pad(state[..., :-1], (1, 0)) + self.b * u[..., None]
+        return (self.c * x).sum(-1), x

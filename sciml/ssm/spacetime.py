@@ -1,0 +1,155 @@
+"""SpaceTime (Zhang et al., ICLR 2023): embedding -> encoder blocks (preprocess -> companion SSM ->
+MLP, residual) -> closed-loop companion decoder -> output linear; the three-term training loss."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import torch
+from torch import nn
+
+from ._layer import check_positive_int
+from .closed_loop import ClosedLoopCompanionSSM
+from .companion import CompanionConfig, CompanionSSM
+from .preprocess import Preprocess
+
+__all__ = ["SpaceTime", "SpaceTimeConfig", "SpaceTimeLoss", "SpaceTimeOutput", "spacetime_step_fn"]
+
+
+@dataclass(frozen=True)
+class SpaceTimeConfig:
+    """SpaceTime hyper-parameters; defaults are the paper's ETTh1 architecture.
+
+    ``embedding="repeat"`` tiles the ``n_channels`` inputs to ``d_model`` (needs divisibility);
+    ``"linear"`` uses a learned map (multivariate inputs of any size).
+    """
+
+    n_channels: int = 1
+    d_model: int = 128
+    d_state: int = 64
+    n_encoder: int = 1
+    embedding: str = "repeat"
+    preprocess: bool = True
+    diff_orders: tuple[int, ...] = (0, 1, 2, 3)
+    ma_windows: tuple[int, ...] = (4, 8, 16, 32)
+    mlp_ratio: int = 1
+    dropout: float = 0.25
+    norm: str = "clip"
+    decoder_init: str = "shift"
+    subtract_lag_mean: bool = True
+    loss_weights: tuple[float, float, float] = (1.0, 1.0, 1.0)
+
+
+class SpaceTimeOutput(NamedTuple):
+    """``forecast (B, horizon, C)``; ``one_step (B, lag-1, C)`` predicts ``x[:, 1:]``;
+    ``next_input``/``true_input (B, lag-1, H)``: the decoder's prediction of its next input and the
+    actual one."""
+
+    forecast: torch.Tensor
+    one_step: torch.Tensor
+    next_input: torch.Tensor
+    true_input: torch.Tensor
+
+
+class _EncoderBlock(nn.Module):
+    def __init__(self, cfg: SpaceTimeConfig, preprocess: bool, seed: int | None) -> None:
+        super().__init__()
+        H = cfg.d_model
+        self.pre = Preprocess(H, cfg.diff_orders, cfg.ma_windows) if preprocess else nn.Identity()
+        self.ssm = CompanionSSM(H, CompanionConfig(d_state=cfg.d_state, norm=cfg.norm), seed=seed)
+        self.mlp = nn.Sequential(
+            nn.Linear(H, cfg.mlp_ratio * H), nn.GELU(), nn.Linear(cfg.mlp_ratio * H, H)
+        )
+        self.norm = nn.LayerNorm(H)
+        self.drop = nn.Dropout(cfg.dropout)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        z = z + self.drop(nn.functional.gelu(self.ssm(self.pre(z))))
+        return z + self.drop(self.mlp(self.norm(z)))
+
+
+class SpaceTime(nn.Module):
+    """SpaceTime forecaster: ``forward(x (B, lag, C), horizon)`` -> :class:`SpaceTimeOutput`."""
+
+    def __init__(self, config: SpaceTimeConfig | None = None, *, seed: int | None = None) -> None:
+        super().__init__()
+        cfg = self.config = config or SpaceTimeConfig()
+        check_positive_int(cfg.n_channels, "n_channels")
+        H = check_positive_int(cfg.d_model, "d_model")
+        check_positive_int(cfg.n_encoder, "n_encoder", 0)
+        if cfg.embedding not in ("repeat", "linear"):
+            raise ValueError(f"embedding: expected 'repeat' or 'linear', got {cfg.embedding!r}")
+        if cfg.embedding == "repeat" and H % cfg.n_channels:
+            raise ValueError(
+                f"d_model: expected a multiple of n_channels = {cfg.n_channels} for embedding='repeat', got {H}"
+            )
+        if seed is not None:
+            torch.manual_seed(seed)
+        self.embed = nn.Linear(cfg.n_channels, H) if cfg.embedding == "linear" else None
+        self.encoder = nn.ModuleList(
+            [
+                _EncoderBlock(cfg, cfg.preprocess and i == 0, None if seed is None else seed + i)
+                for i in range(cfg.n_encoder)
+            ]
+        )
+        self.decoder = ClosedLoopCompanionSSM(
+            H, cfg.d_state, cfg.norm, cfg.decoder_init, seed=None if seed is None else seed + 101
+        )
+        self.output = nn.Linear(H, cfg.n_channels)
+
+    def _embed(self, x: torch.Tensor) -> torch.Tensor:
+        if self.embed is not None:
+            return self.embed(x)
+        return x.repeat_interleave(self.config.d_model // self.config.n_channels, dim=-1)
+
+    def forward(self, x: torch.Tensor, horizon: int) -> SpaceTimeOutput:
+        if not isinstance(x, torch.Tensor) or x.ndim != 3 or x.shape[-1] != self.config.n_channels:
+            got = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
+            raise ValueError(f"x: expected shape (B, lag, {self.config.n_channels}), got {got}")
+        if x.shape[1] < 2:
+            raise ValueError(f"x: expected lag >= 2, got {x.shape[1]}")
+        mu = (
+            x.mean(1, keepdim=True) if self.config.subtract_lag_mean else torch.zeros_like(x[:, :1])
+        )
+        z = self._embed(x - mu)
+        for blk in self.encoder:
+            z = blk(z)
+        out = self.decoder(z, horizon)
+        forecast = self.output(out.horizon) + mu
+        one_step = self.output(out.one_step[:, :-1]) + mu
+        return SpaceTimeOutput(forecast, one_step, out.next_input[:, :-1], z[:, 1:])
+
+
+class SpaceTimeLoss(nn.Module):
+    """``w0·MSE(forecast, y) + w1·MSE(one_step, x[:, 1:]) + w2·MSE(next_input, true_input)``.
+
+    Called as ``loss(output, (x, y))`` (pair with :func:`spacetime_step_fn` in the Trainer).
+    """
+
+    def __init__(self, weights: tuple[float, float, float] = (1.0, 1.0, 1.0)) -> None:
+        super().__init__()
+        if len(weights) != 3 or any(w < 0 for w in weights):
+            raise ValueError(f"weights: expected three non-negative floats, got {weights!r}")
+        self.weights = tuple(float(w) for w in weights)
+
+    def forward(
+        self, out: SpaceTimeOutput, target: tuple[torch.Tensor, torch.Tensor]
+    ) -> torch.Tensor:
+        x, y = target
+        w0, w1, w2 = self.weights
+        mse = nn.functional.mse_loss
+        loss = w0 * mse(out.forecast, y)
+        if w1:
+            loss = loss + w1 * mse(out.one_step, x[:, 1:])
+        if w2:
+            loss = loss + w2 * mse(out.next_input, out.true_input)
+        return loss
+
+
+def spacetime_step_fn(
+    model: SpaceTime, batch
+) -> tuple[SpaceTimeOutput, tuple[torch.Tensor, torch.Tensor]]:
+    """Trainer ``step_fn``: batch ``(x (B, lag, C), y (B, horizon, C))`` -> ``(output, (x, y))``."""
+    x, y = batch
+    return model(x, y.shape[1]), (x, y)

@@ -1,0 +1,86 @@
+import numpy as np
+import pytest
+import torch
+
+from sciml.ssm import (
+    SpaceTime,
+    SpaceTimeConfig,
+    SpaceTimeLoss,
+    ar_optimal_forecast,
+    simulate_ar,
+    spacetime_step_fn,
+    stable_ar_coefficients,
+)
+
+
+def test_decoder_expresses_bayes_optimal_ar_predictor():
+    """With a = 0, b = c = e_0 and k = φ the closed loop iterates the AR recursion exactly."""
+    p, d, lag, horizon = 4, 8, 32, 12
+    phi = stable_ar_coefficients(p, seed=0)
+    cfg = SpaceTimeConfig(d_model=1, d_state=d, n_encoder=0, subtract_lag_mean=False)
+    model = SpaceTime(cfg, seed=0).double()
+    with torch.no_grad():
+        dec = model.decoder
+        dec.a.zero_()
+        dec.b.zero_()[:, 0] = 1
+        dec.c.zero_()[:, 0] = 1
+        dec.k.zero_()[:, :p] = torch.as_tensor(phi)
+        model.output.weight.fill_(1.0)
+        model.output.bias.zero_()
+    x = torch.as_tensor(simulate_ar(phi, 5 * lag, seed=1)).reshape(5, lag, 1)
+    out = model(x, horizon)
+    ref = ar_optimal_forecast(torch.as_tensor(phi), x[..., 0], horizon)[..., None]
+    assert torch.allclose(out.forecast, ref, atol=1e-10)
+    # open-loop one-step forecasts over the lag are the one-step optimal predictions
+    one_ref = torch.stack(
+        [
+            ar_optimal_forecast(torch.as_tensor(phi), x[:, : n + 1, 0], 1)[:, 0]
+            for n in range(p - 1, lag - 1)
+        ],
+        1,
+    )
+    assert torch.allclose(out.one_step[:, p - 1 :, 0], one_ref, atol=1e-10)
+    assert torch.allclose(out.next_input[:, p - 1 :, 0], one_ref, atol=1e-10)
+
+
+def test_multivariate_shapes_and_loss_terms():
+    cfg = SpaceTimeConfig(n_channels=3, d_model=12, d_state=8, dropout=0.0)
+    model = SpaceTime(cfg, seed=0)
+    g = torch.Generator().manual_seed(0)
+    x, y = torch.randn(4, 30, 3, generator=g), torch.randn(4, 7, 3, generator=g)
+    out, target = spacetime_step_fn(model, (x, y))
+    assert out.forecast.shape == (4, 7, 3) and out.one_step.shape == (4, 29, 3)
+    loss = SpaceTimeLoss((0.5, 2.0, 3.0))(out, target)
+    mse = lambda a, b: ((a - b) ** 2).mean()  # noqa: E731
+    ref = (
+        0.5 * mse(out.forecast, y)
+        + 2.0 * mse(out.one_step, x[:, 1:])
+        + 3.0 * mse(out.next_input, out.true_input)
+    )
+    assert torch.allclose(loss, ref)
+    loss.backward()
+    assert all(
+        p.grad is not None and torch.isfinite(p.grad).all()
+        for p in model.parameters()
+        if p.requires_grad
+    )
+    lin = SpaceTime(SpaceTimeConfig(n_channels=5, d_model=8, d_state=4, embedding="linear"), seed=0)
+    assert lin(torch.randn(2, 20, 5), 3).forecast.shape == (2, 3, 5)
+
+
+def test_lag_mean_subtraction_is_shift_equivariant():
+    model = SpaceTime(SpaceTimeConfig(d_model=4, d_state=8, dropout=0.0), seed=0).double().eval()
+    x = torch.randn(2, 24, 1, dtype=torch.float64)
+    a = model(x, 5).forecast
+    b = model(x + 3.0, 5).forecast
+    assert torch.allclose(b - a, torch.full_like(a, 3.0), atol=1e-10)
+
+
+def test_bad_inputs():
+    with pytest.raises(ValueError, match="d_model"):
+        SpaceTime(SpaceTimeConfig(n_channels=3, d_model=8))
+    with pytest.raises(ValueError, match="x: expected shape"):
+        SpaceTime(SpaceTimeConfig(d_model=4, d_state=4))(torch.zeros(2, 10, 2), 3)
+    with pytest.raises(ValueError, match="weights"):
+        SpaceTimeLoss((1.0, 1.0))
+    assert np.isfinite(stable_ar_coefficients(3)).all()
