@@ -1,0 +1,245 @@
+"""sciml-bench entries of sciml.operators (top level imports nothing heavy).
+
+``lsm-darcy`` and ``lsm-ns`` train LSM, FNO and U-Net for the same wall-clock budget each on the
+generated data and score the test split (relative L2 on de-normalised fields and more).
+Options (``-o key=value``): ``budget_s`` (seconds of training per model), ``width`` (LSM/U-Net
+width), ``fno_width``, ``batch_size``, ``lr``, ``size`` (dataset size name).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+DATASETS = [
+    {
+        "name": "darcy",
+        "generator": "sciml.operators.darcy:generate_darcy",
+        "kind": "field",
+        "description": "Darcy flow: thresholded GRF permeability -> pressure (card: datasets/darcy.md)",
+        "sizes": {
+            "quick": {"resolution": 32, "n_train": 256, "n_test": 64},
+            "full": {"resolution": 64, "n_train": 1000, "n_test": 200},
+            "paper": {"resolution": 85, "n_train": 1000, "n_test": 200},
+        },
+    },
+    {
+        "name": "navier-stokes",
+        "generator": "sciml.operators.navier_stokes:generate_navier_stokes",
+        "kind": "field",
+        "description": "2-D Navier-Stokes vorticity on the torus, 10 -> 10 frames "
+        "(card: datasets/navier-stokes.md)",
+        "sizes": {
+            "quick": {"resolution": 32, "visc": 1e-5, "n_train": 64, "n_test": 16},
+            "full": {"resolution": 64, "visc": 1e-5, "n_train": 1000, "n_test": 200},
+        },
+    },
+]
+
+# quick: (budget per model in s, LSM/U-Net width, FNO width); full: paper widths
+_QUICK = {"budget_s": 10.0, "width": 16, "fno_width": 24, "batch_size": 20}
+_FULL = {"budget_s": 900.0, "width": 32, "fno_width": 32, "batch_size": 20}
+
+
+def _opt(ctx: Any, key: str, default: Any) -> Any:
+    val = ctx.options.get(key, default)
+    return type(default)(val) if val is not None else default
+
+
+def _models(c_in: int, c_out: int, width: int, fno_width: int, padding: int) -> dict:
+    from sciml.operators import FNO, LSM, UNet
+
+    models = {
+        "lsm": lambda: LSM(in_channels=c_in, out_channels=c_out, width=width),
+        "fno": lambda: FNO(in_channels=c_in, out_channels=c_out, width=fno_width, padding=padding),
+        "unet": lambda: UNet(in_channels=c_in, out_channels=c_out, width=width),
+    }
+    try:  # the neuraloperator package's FNO, when installed (benchmark only, not a dependency)
+        from neuralop.models import FNO as _NeuralopFNO
+    except ImportError:
+        return models
+    models["neuralop_fno"] = lambda: _NeuralopFNO(
+        n_modes=(12, 12), hidden_channels=fno_width, in_channels=c_in, out_channels=c_out
+    )
+    return models
+
+
+def compare_models(
+    ctx: Any,
+    train_ds: Any,
+    test_ds: Any,
+    *,
+    c_in: int,
+    c_out: int,
+    autoregressive: bool,
+    denormalize: Any = None,
+    padding: int = 8,
+    defaults: dict | None = None,
+    histories: dict | None = None,
+) -> dict[str, float]:
+    """Train LSM, FNO and U-Net for the same wall time each; flat metrics ``<model>_<metric>``.
+
+    ``histories``, when given, receives ``{model: [train loss per epoch]}``.
+    """
+    import torch
+
+    from sciml.operators import (
+        OperatorTrainConfig,
+        count_parameters,
+        fit_for_time,
+        inference_throughput,
+        peak_memory_mb,
+    )
+
+    d = dict(defaults or (_QUICK if ctx.quick else _FULL))
+    budget = _opt(ctx, "budget_s", float(d["budget_s"]))
+    width = _opt(ctx, "width", int(d["width"]))
+    fno_width = _opt(ctx, "fno_width", int(d["fno_width"]))
+    batch = _opt(ctx, "batch_size", int(d["batch_size"]))
+    lr = _opt(ctx, "lr", 1e-3)
+    cfg = OperatorTrainConfig(
+        epochs=10_000,
+        batch_size=batch,
+        lr=lr,
+        seed=ctx.seed,
+        device=ctx.device,
+        progress=False,
+        step_size=100,
+        gamma=0.5,
+    )
+    out: dict[str, float] = {"budget_s_per_model": budget, "width": float(width)}
+    x_probe = torch.stack([test_ds[i][0] for i in range(min(8, len(test_ds)))]).to(ctx.device)
+    for name, make in _models(c_in, c_out, width, fno_width, padding).items():
+        torch.manual_seed(ctx.seed)
+        model = make()
+        if ctx.device.startswith("cuda"):
+            torch.cuda.reset_peak_memory_stats()
+        ctx.log(f"{name}: {count_parameters(model) / 1e6:.3f} M parameters, budget {budget:.0f} s")
+        trainer, hist = fit_for_time(
+            model, train_ds, budget, cfg, denormalize=denormalize, autoregressive=autoregressive
+        )
+        ev = trainer.evaluate(test_ds)
+        model = trainer.model
+        if autoregressive:
+            steps = test_ds[0][1].shape[0]
+
+            thr = inference_throughput(_rollout_module(model, steps), x_probe)
+        else:
+            thr = inference_throughput(model, x_probe)
+        if histories is not None:
+            histories[name] = [h["train_loss"] for h in hist]
+        epochs = len(hist)
+        ep_time = sum(h["time_s"] for h in hist) / epochs
+        out.update(
+            {
+                f"{name}_rel_l2": ev["rel_l2"],
+                f"{name}_nrmse": ev["nrmse"],
+                f"{name}_max_error": ev["max_error"],
+                f"{name}_err_low": ev["err_low"],
+                f"{name}_err_mid": ev["err_mid"],
+                f"{name}_err_high": ev["err_high"],
+                f"{name}_params": float(count_parameters(model)),
+                f"{name}_epochs": float(epochs),
+                f"{name}_s_per_epoch": ep_time,
+                f"{name}_train_samples_per_s": len(train_ds) / ep_time,
+                f"{name}_infer_samples_per_s": thr,
+                f"{name}_final_train_loss": hist[-1]["train_loss"],
+            }
+        )
+        if ctx.device.startswith("cuda"):
+            out[f"{name}_peak_mem_mb"] = peak_memory_mb(ctx.device)
+        ctx.log(
+            f"{name}: {epochs} epochs ({ep_time:.2f} s each), test rel L2 {ev['rel_l2']:.4f}, "
+            f"{thr:.0f} samples/s inference"
+        )
+    if not ctx.device.startswith("cuda"):
+        out["process_peak_rss_mb"] = peak_memory_mb("cpu")
+    return out
+
+
+def _rollout_module(model: Any, steps: int) -> Any:
+    import torch
+
+    from sciml.operators import rollout
+
+    class _Roll(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.m = model
+
+        def forward(self, x):
+            return rollout(self.m, x, steps)
+
+    return _Roll()
+
+
+def _register() -> None:
+    from sciml.operators import register_datasets
+
+    register_datasets()
+
+
+def run_darcy(ctx: Any) -> dict[str, float]:
+    """Darcy 32² (quick) / 64² (full): LSM vs FNO vs U-Net, same wall time, unit-Gaussian
+    normalisation on train statistics, de-normalised scoring."""
+    from sciml.data import FieldDataset, get_dataset
+
+    _register()
+    size = str(ctx.options.get("size", "quick" if ctx.quick else "full"))
+    path = get_dataset("darcy", size, seed=ctx.seed)
+    train = FieldDataset(path, "train", normalize=True)
+    test = FieldDataset(path, "test", normalize=True)
+    res = compare_models(
+        ctx, train, test, c_in=1, c_out=1, autoregressive=False, denormalize=train.denormalize
+    )
+    res["resolution"] = float(train[0][0].shape[-1])
+    res["n_train"] = float(len(train))
+    return res
+
+
+def run_ns(ctx: Any) -> dict[str, float]:
+    """Navier–Stokes ν=1e-5, 10 frames in → 10 frames out by autoregressive rollout."""
+    from sciml.data import FieldDataset, get_dataset
+
+    _register()
+    size = str(ctx.options.get("size", "quick" if ctx.quick else "full"))
+    path = get_dataset("navier-stokes", size, seed=ctx.seed)
+    train = FieldDataset(path, "train")
+    test = FieldDataset(path, "test")
+    res = compare_models(ctx, train, test, c_in=10, c_out=1, autoregressive=True, padding=0)
+    res["resolution"] = float(train[0][0].shape[-1])
+    res["n_train"] = float(len(train))
+    return res
+
+
+_REFS_DARCY = {
+    "lsm_rel_l2": {
+        "value": 0.0065,
+        "source": "LSM paper Table 2, Darcy 85², 1000 train, 500 epochs",
+    },
+    "fno_rel_l2": {"value": 0.0108, "source": "LSM paper Table 2 (FNO)"},
+    "unet_rel_l2": {"value": 0.0080, "source": "LSM paper Table 2 (U-Net)"},
+}
+_REFS_NS = {
+    "lsm_rel_l2": {"value": 0.1535, "source": "LSM paper Table 2, NS ν=1e-5, 64², T 10→10"},
+    "fno_rel_l2": {"value": 0.1556, "source": "LSM paper Table 2 (FNO)"},
+    "unet_rel_l2": {"value": 0.1982, "source": "LSM paper Table 2 (U-Net)"},
+}
+
+BENCHMARKS = [
+    {
+        "name": "lsm-darcy",
+        "description": "Darcy flow: LSM vs FNO vs U-Net trained for the same wall time "
+        "(quick: 32², 256 train, 10 s per model)",
+        "datasets": ["darcy"],
+        "references": _REFS_DARCY,
+        "run": run_darcy,
+    },
+    {
+        "name": "lsm-ns",
+        "description": "Navier-Stokes ν=1e-5, 10→10 frames rollout: LSM vs FNO vs U-Net, same "
+        "wall time (quick: 32², 64 train, at least 1 epoch or 10 s per model)",
+        "datasets": ["navier-stokes"],
+        "references": _REFS_NS,
+        "run": run_ns,
+    },
+]

@@ -1,0 +1,109 @@
+"""Field-prediction metrics (per sample, shape (B,)) and the relative-L2 training loss."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+__all__ = [
+    "RelativeL2Loss",
+    "count_parameters",
+    "fourier_band_errors",
+    "max_error",
+    "nrmse",
+    "relative_l2",
+]
+
+BANDS = (4, 12)
+"""Radial wavenumber edges: low |k| < 4, mid 4 ≤ |k| < 12, high |k| ≥ 12 (PDEBench)."""
+
+
+def _check_pair(pred: torch.Tensor, target: torch.Tensor) -> None:
+    if not isinstance(pred, torch.Tensor) or not isinstance(target, torch.Tensor):
+        raise TypeError(
+            f"pred and target must be torch tensors, got {type(pred).__name__}, "
+            f"{type(target).__name__}"
+        )
+    if pred.shape != target.shape or pred.ndim < 2:
+        raise ValueError(
+            f"pred and target must have the same shape (B, ...), got {tuple(pred.shape)} and "
+            f"{tuple(target.shape)}"
+        )
+
+
+def relative_l2(pred: torch.Tensor, target: torch.Tensor, eps: float = 1e-12) -> torch.Tensor:
+    """``‖pred − target‖₂ / ‖target‖₂`` over all non-batch axes: (B, ...) → (B,)."""
+    _check_pair(pred, target)
+    diff = (pred - target).flatten(1).norm(dim=1)
+    return diff / target.flatten(1).norm(dim=1).clamp_min(eps)
+
+
+def nrmse(pred: torch.Tensor, target: torch.Tensor, eps: float = 1e-12) -> torch.Tensor:
+    """PDEBench nRMSE: per channel RMSE / RMS(target) over space, averaged over channels.
+
+    (B, C, *S) → (B,).
+    """
+    _check_pair(pred, target)
+    if pred.ndim < 3:
+        return relative_l2(pred, target, eps)
+    err = (pred - target).flatten(2).pow(2).mean(-1).sqrt()
+    ref = target.flatten(2).pow(2).mean(-1).sqrt().clamp_min(eps)
+    return (err / ref).mean(-1)
+
+
+def max_error(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Largest absolute error per sample: (B, ...) → (B,)."""
+    _check_pair(pred, target)
+    return (pred - target).flatten(1).abs().amax(dim=1)
+
+
+def fourier_band_errors(
+    pred: torch.Tensor, target: torch.Tensor, edges: tuple[int, int] = BANDS
+) -> dict[str, torch.Tensor]:
+    """RMS of the error restricted to radial wavenumber bands, per sample.
+
+    For (B, C, X, Y) fields the 2-D DFT ê of the error is split by ``|k| = √(k_x² + k_y²)``
+    (integer wavenumbers) into ``low`` (|k| < edges[0]), ``mid`` and ``high`` (|k| ≥ edges[1]).
+    Each value is ``sqrt(Σ_band |ê|² / (X·Y)² / C)``, so ``low² + mid² + high²`` equals the
+    mean squared error (Parseval). (PDEBench's fRMSE divides by the band width instead.)
+
+    Returns:
+        ``{"low": (B,), "mid": (B,), "high": (B,)}``.
+    """
+    _check_pair(pred, target)
+    if pred.ndim != 4:
+        raise ValueError(f"pred: expected (B, C, X, Y) fields, got shape {tuple(pred.shape)}")
+    err = (pred - target).to(torch.promote_types(pred.dtype, torch.float32))
+    nx, ny = err.shape[-2:]
+    power = torch.fft.fft2(err).abs().pow(2).sum(1) / (nx * ny) ** 2 / err.shape[1]
+    kx = torch.fft.fftfreq(nx, d=1.0 / nx, device=err.device)
+    ky = torch.fft.fftfreq(ny, d=1.0 / ny, device=err.device)
+    k = torch.sqrt(kx[:, None] ** 2 + ky[None, :] ** 2)
+    lo, hi = edges
+    masks = {"low": k < lo, "mid": (k >= lo) & (k < hi), "high": k >= hi}
+    return {name: (power * m).sum(dim=(-2, -1)).sqrt() for name, m in masks.items()}
+
+
+def count_parameters(model: nn.Module) -> int:
+    """Number of trainable parameters (complex parameters count 2 real numbers each)."""
+    return sum(
+        p.numel() * (2 if p.is_complex() else 1) for p in model.parameters() if p.requires_grad
+    )
+
+
+class RelativeL2Loss(nn.Module):
+    """Mean over the batch of :func:`relative_l2` (the LSM/FNO training loss).
+
+    Args:
+        denormalize: optional callable applied to both prediction and target first (score in
+            physical units when the model is trained on normalised data).
+    """
+
+    def __init__(self, denormalize=None) -> None:
+        super().__init__()
+        self.denormalize = denormalize
+
+    def forward(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        if self.denormalize is not None:
+            pred, target = self.denormalize(pred), self.denormalize(target)
+        return relative_l2(pred, target).mean()

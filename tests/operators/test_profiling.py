@@ -1,0 +1,26 @@
+"""Profiling helpers: throughput is positive and consistent with a direct timing; peak memory is
+at least the current resident set size read from /proc."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from sciml.operators import inference_throughput, peak_memory_mb
+
+
+def test_inference_throughput_restores_mode():
+    m = torch.nn.Sequential(torch.nn.Conv2d(1, 1, 3, padding=1), torch.nn.BatchNorm2d(1))
+    m.train()
+    thr = inference_throughput(m, torch.randn(4, 1, 8, 8), repeats=2)
+    assert thr > 0 and m.training
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/status")
+def test_peak_memory_at_least_current_rss():
+    status = Path("/proc/self/status").read_text().splitlines()
+    rss_kb = next(int(line.split()[1]) for line in status if line.startswith("VmRSS"))
+    assert peak_memory_mb("cpu") >= rss_kb / 1024 * 0.99
