@@ -204,7 +204,7 @@ class Trainer:
         self.config = config
         self.device = _resolve_device(config.device)
         self.dtype: torch.dtype = getattr(torch, config.dtype)
-        self._model = model.to(device=self.device, dtype=self.dtype)
+        self._model = _cast_module(model, self.device, self.dtype)
         self.loss_fn = loss
         self.metrics = metrics
         self.step_fn = step_fn
@@ -714,3 +714,19 @@ def _summary(record: Mapping[str, Any], epochs: int) -> str:
     parts.append(f"lr {record['lr']:.3g}")
     parts.append(f"{record['time_s']:.2f}s")
     return " | ".join(parts)
+
+
+def _cast_module(model: nn.Module, device: torch.device, dtype: torch.dtype) -> nn.Module:
+    """Move ``model`` to ``device``; real floating tensors to ``dtype``, complex ones to its complex
+    counterpart. (``Module.to(dtype=float32)`` would silently drop the imaginary part of complex
+    parameters, e.g. FNO spectral weights.)"""
+    complex_dtype = torch.complex128 if dtype == torch.float64 else torch.complex64
+
+    def cast(t: torch.Tensor) -> torch.Tensor:
+        if t.is_complex():
+            return t.to(device=device, dtype=complex_dtype)
+        if t.is_floating_point():
+            return t.to(device=device, dtype=dtype)
+        return t.to(device=device)
+
+    return model._apply(cast)

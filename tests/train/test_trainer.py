@@ -446,3 +446,25 @@ def test_worker_processes_give_the_same_result():
         runs.append(t)
     for p, q in zip(runs[0].model.parameters(), runs[1].model.parameters()):
         assert torch.equal(p, q)
+
+
+def test_complex_parameters_keep_their_imaginary_part():
+    """Module.to(dtype=float32) would drop imaginary parts; the Trainer must cast complex to complex64."""
+
+    class ComplexScale(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.w = torch.nn.Parameter(
+                torch.tensor([1.0 + 2.0j, -0.5 + 0.25j], dtype=torch.complex128)
+            )
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return (x.to(self.w.dtype) * self.w).real
+
+    model = ComplexScale()
+    trainer = Trainer(
+        model, torch.nn.functional.mse_loss, config=TrainerConfig(epochs=1, progress=False)
+    )
+    w = trainer.model.w
+    assert w.dtype == torch.complex64
+    assert torch.allclose(w, torch.tensor([1.0 + 2.0j, -0.5 + 0.25j], dtype=torch.complex64))
