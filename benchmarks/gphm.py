@@ -1,0 +1,203 @@
+"""GP-HM benchmark: accuracy and wall time per problem and path, time-to-accuracy of the fast path
+vs the faithful (Adam, as published) path, and peak memory of one fast-path round on 2-D grids.
+
+    python benchmarks/gphm.py                       # everything (long: all 11 problems)
+    python benchmarks/gphm.py --problems poisson1d-sin100,allencahn1d-sin100 --no-tta --no-memory
+    python benchmarks/gphm.py --tta-only --faithful-budget 300
+
+Errors are relative L2 on a uniform test grid of 300 points per dimension, evaluated for reporting
+only (the solver returns its final iterate; nothing is selected on test data). Writes
+``benchmarks/results/gphm.json`` (merged with what is already there) and prints a table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent / "results" / "gphm.json"
+
+
+def _load() -> dict:
+    if RESULTS.exists():
+        return json.loads(RESULTS.read_text())
+    return {}
+
+
+def _save(res: dict) -> None:
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    tmp = RESULTS.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(res, indent=2, sort_keys=True))
+    os.replace(tmp, RESULTS)
+
+
+def accuracy(names: list[str], save=None) -> dict:
+    from sciml.gp import GPHMConfig, GPHMSolver, get_problem
+    from sciml.gp.bench import REFERENCE_L2, fast_config_overrides
+
+    out = {}
+    for name in names:
+        prob = get_problem(name)
+        over = fast_config_overrides(name, prob.ndim)
+        sol = GPHMSolver(prob, GPHMConfig(path="fast", **over)).solve()
+        err = sol.relative_l2(300)
+        out[name] = {
+            "path": "fast",
+            "grid": list(prob.grid),
+            "config": over,
+            "rel_l2": err,
+            "wall_s": sol.wall_time,
+            "reference_rel_l2": REFERENCE_L2[name],
+            "ratio_to_reference": err / REFERENCE_L2[name],
+            "cg_iters_total": int(sum(sol.history.get("cg_iters", []))),
+        }
+        print(f"{name:24s} grid={prob.grid} rel_l2={err:.3e} (ref {REFERENCE_L2[name]:.1e}) "
+              f"wall={sol.wall_time:.1f}s", flush=True)  # fmt: skip
+        if save is not None:
+            save(name, out[name])
+    return out
+
+
+def time_to_accuracy(name: str, budget: float, grid=None) -> dict:
+    """Run the faithful path for ``budget`` seconds and the fast path; compare the time each needs
+    to reach the faithful path's final test error."""
+    from sciml.gp import GPHMConfig, GPHMSolver, get_problem
+    from sciml.gp.bench import MODEL_KEYS, fast_config_overrides
+    from sciml.gp.solver import GPHMSolution
+
+    prob = get_problem(name, grid)
+    n_test = 300 if prob.ndim == 1 else 100
+
+    def tracker(solver, rec):
+        def mon(st):
+            sol = GPHMSolution(prob, solver.config, solver.spec, st["U"], st["axes"],
+                               st["params"], st["active"], st["log_tau"], st["loss"])  # fmt: skip
+            rec.append((st["time"], sol.relative_l2(n_test), st["step"]))
+
+        return mon
+
+    fast_over = fast_config_overrides(name, prob.ndim)
+    model = {k: v for k, v in fast_over.items() if k in MODEL_KEYS}
+    runs = {}
+    for path, cfg in [
+        (
+            "faithful",
+            GPHMConfig(path="faithful", steps=10**7, log_every=50, time_limit=budget, **model),
+        ),  # fmt: skip
+        ("fast", GPHMConfig(path="fast", **fast_over)),
+    ]:
+        solver = GPHMSolver(prob, cfg)
+        rec: list = []
+        sol = solver.solve(monitor=tracker(solver, rec))
+        runs[path] = {"trace": rec, "final_rel_l2": rec[-1][1], "wall_s": sol.wall_time}
+        print(f"  {name} {path}: final rel_l2={rec[-1][1]:.3e} after {sol.wall_time:.1f}s "
+              f"({rec[-1][2]} {'steps' if path == 'faithful' else 'rounds'})", flush=True)  # fmt: skip
+    target = runs["faithful"]["final_rel_l2"]
+
+    def first_time(trace):
+        for t, e, _ in trace:
+            if e <= target:
+                return t
+        return None
+
+    t_faith = first_time(runs["faithful"]["trace"])
+    t_fast = first_time(runs["fast"]["trace"])
+    steps = runs["faithful"]["trace"][-1][2]
+    out = {
+        "grid": list(prob.grid),
+        "test_points_per_dim": n_test,
+        "target_rel_l2": target,
+        "faithful_time_to_target_s": t_faith,
+        "fast_time_to_target_s": t_fast,
+        "speedup": (t_faith / t_fast) if (t_faith and t_fast) else None,
+        "faithful_s_per_step": runs["faithful"]["wall_s"] / max(steps, 1),
+        "faithful_final_rel_l2": target,
+        "fast_final_rel_l2": runs["fast"]["final_rel_l2"],
+        "fast_wall_s": runs["fast"]["wall_s"],
+        "traces": {k: v["trace"] for k, v in runs.items()},
+    }
+    print(f"  time-to-accuracy {name}: target {target:.3e}: faithful {t_faith}, fast {t_fast}, "
+          f"speedup {out['speedup']}", flush=True)  # fmt: skip
+    return out
+
+
+_MEM_SNIPPET = r"""
+import resource, sys, json, jax
+from sciml.gp import GPHMConfig, GPHMSolver, get_problem
+n = int(sys.argv[1])
+prob = get_problem("poisson2d-sin100", (n, n))
+solver = GPHMSolver(prob, GPHMConfig(outer_iters=1, theta_steps=2, cg_maxiter=200))
+base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+sol = solver.solve()
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"n": n, "rss_before_kb": base, "rss_peak_kb": peak, "wall_s": sol.wall_time,
+                  "cg_iters": sol.history["cg_iters"]}))
+"""
+
+
+def memory(ns=(400, 1000)) -> dict:
+    out = {}
+    for n in ns:
+        r = subprocess.run([sys.executable, "-c", _MEM_SNIPPET, str(n)], capture_output=True,
+                           text=True, timeout=1800)  # fmt: skip
+        if r.returncode != 0:
+            out[str(n)] = {"error": r.stderr[-2000:]}
+            print(f"  memory {n}^2 failed: {r.stderr[-500:]}", flush=True)
+            continue
+        rec = json.loads(r.stdout.strip().splitlines()[-1])
+        N = n * n
+        rec["peak_increase_mb"] = (rec["rss_peak_kb"] - rec["rss_before_kb"]) / 1024
+        rec["peak_rss_mb"] = rec["rss_peak_kb"] / 1024
+        rec["one_grid_vector_mb"] = 8 * N / 2**20
+        rec["sum_factor_sq_mb"] = 8 * 2 * n * n / 2**20
+        rec["dense_covariance_would_be_gb"] = 8 * N * N / 2**30
+        out[str(n)] = rec
+        print(f"  memory {n}^2: peak RSS {rec['peak_rss_mb']:.0f} MB (+{rec['peak_increase_mb']:.0f} "
+              f"MB during one fast round; one grid vector {rec['one_grid_vector_mb']:.1f} MB, dense "
+              f"C would be {rec['dense_covariance_would_be_gb']:.0f} GB)", flush=True)  # fmt: skip
+    return out
+
+
+def main(argv=None) -> None:
+    from sciml.gp import list_problems
+
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--problems", default=",".join(list_problems()))
+    ap.add_argument("--no-accuracy", action="store_true")
+    ap.add_argument("--no-tta", action="store_true")
+    ap.add_argument("--no-memory", action="store_true")
+    ap.add_argument("--faithful-budget", type=float, default=300.0)
+    ap.add_argument("--tta-problems", default="poisson1d-sin100,poisson2d-sin6cos20")
+    args = ap.parse_args(argv)
+    res = _load()
+    res.setdefault("machine", {})
+    res["machine"] = {"platform": platform.platform(), "cpu_count": os.cpu_count(),
+                      "python": sys.version.split()[0], "date": time.strftime("%Y-%m-%d %H:%M UTC",
+                      time.gmtime())}  # fmt: skip
+    if not args.no_accuracy:
+
+        def save_one(name, rec):
+            res.setdefault("accuracy", {})[name] = rec
+            _save(res)
+
+        accuracy(args.problems.split(","), save_one)
+    if not args.no_tta:
+        for name in args.tta_problems.split(","):
+            res.setdefault("time_to_accuracy", {})[name] = time_to_accuracy(
+                name, args.faithful_budget
+            )
+            _save(res)
+    if not args.no_memory:
+        res["memory"] = memory()
+        _save(res)
+    print(f"wrote {RESULTS}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,40 @@
+"""Preconditioned conjugate gradients on JAX arrays of any shape (jit-compatible)."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+
+def pcg(matvec, b, x0, precond, tol: float = 1e-10, maxiter: int = 1000):
+    """Solve ``A x = b`` for SPD ``A`` given as ``matvec``; ``precond`` applies ``P⁻¹``.
+
+    Stops when ``‖r‖ ≤ tol ‖b‖`` or after ``maxiter`` iterations.
+    Returns ``(x, iterations, relative residual)``.
+    """
+
+    def dot(u, v):
+        return jnp.sum(u * v)
+
+    bnorm = jnp.sqrt(dot(b, b))
+    r0 = b - matvec(x0)
+    z0 = precond(r0)
+    state = (x0, r0, z0, z0, dot(r0, z0), jnp.asarray(0))
+
+    def cond(s):
+        _, r, _, _, _, k = s
+        return jnp.logical_and(jnp.sqrt(dot(r, r)) > tol * bnorm, k < maxiter)
+
+    def body(s):
+        x, r, z, p, rz, k = s
+        Ap = matvec(p)
+        alpha = rz / dot(p, Ap)
+        x = x + alpha * p
+        r = r - alpha * Ap
+        z = precond(r)
+        rz_new = dot(r, z)
+        p = z + (rz_new / rz) * p
+        return (x, r, z, p, rz_new, k + 1)
+
+    x, r, _, _, _, k = jax.lax.while_loop(cond, body, state)
+    return x, k, jnp.sqrt(dot(r, r)) / bnorm
