@@ -1,0 +1,69 @@
+"""Spline basis reproduces cubics and matches scipy; PSM shapes, rank and masks."""
+
+import numpy as np
+import pytest
+import torch
+from scipy.interpolate import CubicSpline
+
+from sciml.imaging.tomo.psm import PSM, fov_mask
+from sciml.imaging.tomo.splines import spline_matrix
+
+
+@pytest.mark.parametrize("frames,knots", [(16, 4), (32, 9), (256, 11), (21, 7)])
+def test_spline_reproduces_polynomials_up_to_degree_3(frames, knots):
+    b = spline_matrix(frames, knots)
+    xk = torch.linspace(0, frames - 1, knots, dtype=torch.float64)
+    t = torch.arange(frames, dtype=torch.float64)
+    for coef in ([1.0], [0.3, -1.2], [0.5, 0.1, -2.0], [1.0, -0.4, 0.7, 1.5]):
+
+        def p(u, coef=coef):
+            v = u / frames
+            return sum(c * v**k for k, c in enumerate(coef))
+
+        assert torch.allclose(b @ p(xk), p(t), atol=1e-11)
+    assert b.shape == (frames, knots)
+
+
+def test_spline_matches_scipy_not_a_knot():
+    b = spline_matrix(40, 9).numpy()
+    v = np.random.default_rng(0).standard_normal(9)
+    ref = CubicSpline(np.linspace(0, 39, 9), v)(np.arange(40))
+    np.testing.assert_allclose(b @ v, ref, atol=1e-12)
+
+
+def test_spline_bad_input():
+    with pytest.raises(ValueError, match="knots"):
+        spline_matrix(10, 3)
+    with pytest.raises(ValueError, match="exceed"):
+        spline_matrix(10, 12)
+
+
+def test_psm_is_the_separable_sum_and_differentiable():
+    m = PSM(10, 8, 3, 5, seed=1)
+    with torch.no_grad():
+        m.spatial.normal_()
+    f = m()
+    lam = m.spatial * fov_mask(8)
+    psi = m.z.detach() @ spline_matrix(10, 5).T
+    ref = sum(lam[k][None] * psi[k][:, None, None] for k in range(3))
+    assert torch.allclose(f, ref, atol=1e-12)
+    # Casorati rank <= K + 1
+    assert torch.linalg.matrix_rank(f.detach().reshape(10, -1)) <= 3
+    # gradient w.r.t. z by finite differences
+    w = torch.randn(10, 8, 8, dtype=torch.float64)
+    (m() * w).sum().backward()
+    e = torch.zeros_like(m.z)
+    e[1, 2] = 1e-6
+    with torch.no_grad():
+        m.z += e
+        fp = (m() * w).sum()
+        m.z -= 2 * e
+        fm = (m() * w).sum()
+    assert abs(float((fp - fm) / 2e-6) - float(m.z.grad[1, 2])) < 1e-6
+
+
+def test_fov_mask_and_rank_error():
+    mask = fov_mask(16)
+    assert mask[8, 8] == 1 and mask[0, 0] == 0
+    with pytest.raises(ValueError, match="larger than the number of instants"):
+        PSM(5, 8, 6, 4)
