@@ -65,6 +65,24 @@ class SSMLayer(nn.Module):
         """Zero state for :meth:`step`."""
         raise NotImplementedError
 
+    def _zero_state(
+        self,
+        batch_size: int,
+        n_state: int,
+        like: torch.Tensor,
+        device=None,
+        dtype=None,
+        complex_state: bool = False,
+    ) -> torch.Tensor:
+        """Zeros ``(batch_size, H, n_state)`` on ``like``'s device; complex states (diagonal/DPLR
+        SSMs) use the complex dtype matching ``dtype`` (float64 → complex128, else complex64)."""
+        dtype = dtype or like.dtype
+        if complex_state:
+            dtype = torch.complex128 if dtype == torch.float64 else torch.complex64
+        return torch.zeros(
+            batch_size, self.d_model, n_state, dtype=dtype, device=device or like.device
+        )
+
     def _ssm_step(
         self, u: torch.Tensor, state: Any
     ) -> tuple[torch.Tensor, Any]:  # pragma: no cover

@@ -272,13 +272,7 @@ class CompanionSSM(SSMLayer):
         return companion_kernel(self.a_normalized(), self.b, self.c, L)
 
     def default_state(self, batch_size: int, device=None, dtype=None) -> torch.Tensor:
-        return torch.zeros(
-            batch_size,
-            self.d_model,
-            self.config.d_state,
-            dtype=dtype or self.a.dtype,
-            device=device or self.a.device,
-        )
+        return self._zero_state(batch_size, self.config.d_state, self.a, device, dtype)
 
     def _ssm_step(self, u: torch.Tensor, state: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         a = self.a_normalized()
@@ -310,13 +304,7 @@ class ShiftSSM(SSMLayer):
         return shift_kernel(self.b, self.c, L)
 
     def default_state(self, batch_size: int, device=None, dtype=None) -> torch.Tensor:
-        return torch.zeros(
-            batch_size,
-            self.d_model,
-            self.config.d_state,
-            dtype=dtype or self.b.dtype,
-            device=device or self.b.device,
-        )
+        return self._zero_state(batch_size, self.config.d_state, self.b, device, dtype)
 
     def _ssm_step(self, u: torch.Tensor, state: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         x = torch.nn.functional.pad(state[..., :-1], (1, 0)) + self.b * u[..., None]

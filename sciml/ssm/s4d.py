@@ -143,15 +143,8 @@ class S4D(SSMLayer):
         return s4d_kernel(C, Abar, Bbar, L, self.config.chunk)
 
     def default_state(self, batch_size: int, device=None, dtype=None) -> torch.Tensor:
-        cdtype = (
-            torch.complex128 if (dtype or self.log_dt.dtype) == torch.float64 else torch.complex64
-        )
-        return torch.zeros(
-            batch_size,
-            self.d_model,
-            self.config.d_state // 2,
-            dtype=cdtype,
-            device=device or self.log_dt.device,
+        return self._zero_state(
+            batch_size, self.config.d_state // 2, self.log_dt, device, dtype, complex_state=True
         )
 
     def _ssm_step(self, u: torch.Tensor, state: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
