@@ -63,3 +63,15 @@ def crop(x: torch.Tensor, sizes: tuple[int, ...]) -> torch.Tensor:
 def channels_last_linear(layer: torch.nn.Linear, x: torch.Tensor) -> torch.Tensor:
     """Apply a Linear over the channel axis 1 of ``x`` (B, C, *S)."""
     return layer(x.movedim(1, -1)).movedim(-1, 1)
+
+
+def resolve_config(config: object, cls: type, kwargs: dict) -> object:
+    """The model config: ``cls(**kwargs)`` when ``config`` is None, else ``config`` with ``kwargs``
+    replaced; a ``TypeError`` names the expected class otherwise."""
+    import dataclasses
+
+    if config is None:
+        return cls(**kwargs)
+    if not isinstance(config, cls):
+        raise TypeError(f"config must be a {cls.__name__}, got {type(config).__name__}")
+    return dataclasses.replace(config, **kwargs) if kwargs else config

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,7 +9,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._common import channels_last_linear, check_input, check_positive_int, grid_channels
+from ._common import (
+    channels_last_linear,
+    check_input,
+    check_positive_int,
+    grid_channels,
+    resolve_config,
+)
 
 __all__ = ["FNO", "FNOConfig", "SpectralConv2d"]
 
@@ -74,12 +79,7 @@ class FNO(nn.Module):
 
     def __init__(self, config: FNOConfig | None = None, **kwargs: Any) -> None:
         super().__init__()
-        if config is None:
-            config = FNOConfig(**kwargs)
-        elif kwargs:
-            config = dataclasses.replace(config, **kwargs)
-        if not isinstance(config, FNOConfig):
-            raise TypeError(f"config must be an FNOConfig, got {type(config).__name__}")
+        config = resolve_config(config, FNOConfig, kwargs)
         self.config = cfg = config
         self.fc0 = nn.Linear(cfg.in_channels + 2, cfg.width)
         self.spectral = nn.ModuleList(

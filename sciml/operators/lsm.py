@@ -21,6 +21,7 @@ from ._common import (
     crop,
     grid_channels,
     pad_to_multiple,
+    resolve_config,
 )
 from .unet_blocks import UNet5
 
@@ -192,12 +193,7 @@ class LSM(nn.Module):
 
     def __init__(self, config: LSMConfig | None = None, **kwargs: Any) -> None:
         super().__init__()
-        if config is None:
-            config = LSMConfig(**kwargs)
-        elif kwargs:
-            config = dataclasses.replace(config, **kwargs)
-        if not isinstance(config, LSMConfig):
-            raise TypeError(f"config must be an LSMConfig, got {type(config).__name__}")
+        config = resolve_config(config, LSMConfig, kwargs)
         self.config = cfg = config
         conv = nn.Conv2d if cfg.ndim == 2 else nn.Conv3d
         self.fc0 = nn.Linear(cfg.in_channels + cfg.ndim, cfg.width)

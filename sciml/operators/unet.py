@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +16,7 @@ from ._common import (
     crop,
     grid_channels,
     pad_to_multiple,
+    resolve_config,
 )
 from .unet_blocks import UNet5
 
@@ -47,12 +47,7 @@ class UNet(nn.Module):
 
     def __init__(self, config: UNetConfig | None = None, **kwargs: Any) -> None:
         super().__init__()
-        if config is None:
-            config = UNetConfig(**kwargs)
-        elif kwargs:
-            config = dataclasses.replace(config, **kwargs)
-        if not isinstance(config, UNetConfig):
-            raise TypeError(f"config must be a UNetConfig, got {type(config).__name__}")
+        config = resolve_config(config, UNetConfig, kwargs)
         self.config = cfg = config
         conv = nn.Conv2d if cfg.ndim == 2 else nn.Conv3d
         self.fc0 = nn.Linear(cfg.in_channels + cfg.ndim, cfg.width)
