@@ -51,6 +51,31 @@ def _smooth_phase(n: int, gen: torch.Generator, dtype, device) -> torch.Tensor:
     return math.pi * (a[0] * xx + a[1] * yy + a[2] * xx * yy + a[3] * (xx**2 - yy**2))
 
 
+class _Canvas:
+    """Validated arguments, a seeded uniform sampler and the super-sampled grid of one phantom."""
+
+    def __init__(self, n: int, frames: int, supersample: int, seed: int, dtype, device):
+        _check(n, frames, supersample)
+        self.n, self.supersample, self.dtype, self.device = n, supersample, dtype, device
+        self.gen = torch.Generator().manual_seed(int(seed))
+        complex_or_f64 = dtype in (torch.float64, torch.complex128)
+        self.real = torch.float64 if complex_or_f64 else torch.float32
+        self.yy, self.xx = _grid(n, supersample, self.real, device)
+        self.tt = torch.arange(frames, dtype=self.real, device=device)[:, None, None]
+
+    def rnd(self, lo: float, hi: float) -> float:
+        return lo + (hi - lo) * float(torch.rand((), generator=self.gen, dtype=torch.float64))
+
+    def finish(self, img: torch.Tensor, complex_valued: bool) -> torch.Tensor:
+        """Clamp to [0, 1], average the sub-pixels, optionally apply a smooth seeded phase."""
+        img = _downsample(img.clamp(0.0, 1.0), self.supersample)
+        if complex_valued:
+            cdtype = torch.complex128 if self.real == torch.float64 else torch.complex64
+            phase = _smooth_phase(self.n, self.gen, self.real, self.device)
+            return torch.polar(img, phase[None]).to(cdtype)
+        return img.to(self.dtype)
+
+
 def cardiac_phantom(
     n: int = 64,
     frames: int = 16,
@@ -71,14 +96,8 @@ def cardiac_phantom(
     ``seed`` perturbs intensities, positions and motion phases. ``complex_valued=True`` multiplies
     by a smooth seeded phase map (result complex128/complex64).
     """
-    _check(n, frames, supersample)
-    gen = torch.Generator().manual_seed(int(seed))
-
-    def rnd(lo: float, hi: float) -> float:
-        return lo + (hi - lo) * float(torch.rand((), generator=gen, dtype=torch.float64))
-
-    real = torch.float64 if dtype in (torch.float64, torch.complex128) else torch.float32
-    yy, xx = _grid(n, supersample, real, device)
+    cv = _Canvas(n, frames, supersample, seed, dtype, device)
+    rnd, yy, xx, tt = cv.rnd, cv.yy, cv.xx, cv.tt
     bg = 0.35 * _ellipse(yy, xx, 0.0, 0.0, 0.72, 0.9)  # body
     bg = bg - 0.25 * _ellipse(yy, xx, -0.05, -0.45, 0.45, 0.28, 0.1)  # lungs
     bg = bg - 0.25 * _ellipse(yy, xx, -0.05, 0.45, 0.45, 0.28, -0.1)
@@ -89,7 +108,6 @@ def cardiac_phantom(
     hy, hx = rnd(0.0, 0.1), rnd(0.02, 0.12)
     h_phase, r_phase = rnd(0, 2 * math.pi), rnd(0, 2 * math.pi)
     blood, myo = rnd(0.85, 1.0), rnd(0.5, 0.6)
-    tt = torch.arange(frames, dtype=real, device=device)[:, None, None]
     pulse = 1.0 + 0.2 * torch.sin(2 * math.pi * heart_cycles * tt / frames + h_phase)
     shift = 0.08 * torch.sin(2 * math.pi * resp_cycles * tt / frames + r_phase)
     heart_out = _ellipse(yy, xx, hy + shift, hx, 0.26 * pulse**0.5, 0.22 * pulse**0.5, 0.4)
@@ -99,11 +117,7 @@ def cardiac_phantom(
     img = bg[None] * (1 - heart_out) * (1 - liver * body)
     img = img + heart_out * ((1 - heart_in) * myo + heart_in * blood)
     img = img + 0.45 * liver * body * (1 - heart_out)
-    img = _downsample(img.clamp(0.0, 1.0), supersample)
-    if complex_valued:
-        cdtype = torch.complex128 if real == torch.float64 else torch.complex64
-        return torch.polar(img, _smooth_phase(n, gen, real, device)[None]).to(cdtype)
-    return img.to(dtype)
+    return cv.finish(img, complex_valued)
 
 
 # modified Shepp-Logan ellipses: (intensity, ay, ax, cy, cx, angle in degrees)
@@ -139,26 +153,15 @@ def deforming_phantom(
     sinusoidal displacement field ``w`` (seeded wave numbers and phases) and amplitude
     ``a_t = amplitude * sin(2 pi cycles t / frames + phase)``.
     """
-    _check(n, frames, supersample)
-    gen = torch.Generator().manual_seed(int(seed))
-
-    def rnd(lo: float, hi: float) -> float:
-        return lo + (hi - lo) * float(torch.rand((), generator=gen, dtype=torch.float64))
-
-    real = torch.float64 if dtype in (torch.float64, torch.complex128) else torch.float32
-    yy, xx = _grid(n, supersample, real, device)
-    tt = torch.arange(frames, dtype=real, device=device)[:, None, None]
+    cv = _Canvas(n, frames, supersample, seed, dtype, device)
+    rnd, yy, xx, tt = cv.rnd, cv.yy, cv.xx, cv.tt
     phase = rnd(0, 2 * math.pi)
     at = amplitude * torch.sin(2 * math.pi * cycles * tt / frames + phase)
     k1, k2, p1, p2 = rnd(0.5, 1.5), rnd(0.5, 1.5), rnd(0, 2 * math.pi), rnd(0, 2 * math.pi)
     wy = torch.sin(math.pi * k1 * xx + p1) * torch.cos(0.5 * math.pi * yy)
     wx = torch.sin(math.pi * k2 * yy + p2) * torch.cos(0.5 * math.pi * xx)
     sy, sx = yy[None] + at * wy[None], xx[None] + at * wx[None]
-    img = torch.zeros(frames, *yy.shape, dtype=real, device=device)
+    img = torch.zeros(frames, *yy.shape, dtype=cv.real, device=device)
     for inten, ay, ax, cy, cx, deg in _SHEPP_LOGAN:
         img = img + inten * _ellipse(sy, sx, cy, cx, ay, ax, math.radians(deg))
-    img = _downsample(img.clamp(0.0, 1.0), supersample)
-    if complex_valued:
-        cdtype = torch.complex128 if real == torch.float64 else torch.complex64
-        return torch.polar(img, _smooth_phase(n, gen, real, device)[None]).to(cdtype)
-    return img.to(dtype)
+    return cv.finish(img, complex_valued)

@@ -211,27 +211,28 @@ def run_tucker_suite(ctx, noises, ranks, *, epochs, svi_steps, gp_points, gp_ste
     return out
 
 
-def run_synthetic(ctx) -> dict:
+#: Settings of the synthetic Tucker study per size (noise levels, ranks, budgets of the baselines).
+SYNTHETIC_SETTINGS: dict[str, dict] = {
+    "quick": dict(noises=[0.1], ranks=[2], epochs=50, svi_steps=300, gp_points=500, gp_steps=40),
+    "full": dict(
+        noises=[0.05, 0.1, 0.3],
+        ranks=[1, 2, 3],
+        epochs=100,
+        svi_steps=1500,
+        gp_points=2000,
+        gp_steps=100,
+    ),
+}
+
+
+def run_synthetic(ctx, **overrides) -> dict:
+    """Rank-1 CP check plus the synthetic Tucker study; ``overrides`` replace entries of
+    :data:`SYNTHETIC_SETTINGS` for the chosen size."""
+    size = "quick" if ctx.quick else "full"
+    settings = {**SYNTHETIC_SETTINGS[size], **overrides}
+    noises, ranks = settings.pop("noises"), settings.pop("ranks")
     out = run_rank1(ctx)
-    if ctx.quick:
-        out.update(
-            run_tucker_suite(
-                ctx, [0.1], [2], epochs=50, svi_steps=300, gp_points=500, gp_steps=40, size="quick"
-            )
-        )
-    else:
-        out.update(
-            run_tucker_suite(
-                ctx,
-                [0.05, 0.1, 0.3],
-                [1, 2, 3],
-                epochs=100,
-                svi_steps=1500,
-                gp_points=2000,
-                gp_steps=100,
-                size="full",
-            )
-        )
+    out.update(run_tucker_suite(ctx, noises, ranks, size=size, **settings))
     return out
 
 
