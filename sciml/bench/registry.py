@@ -230,32 +230,22 @@ def discover(roots: Iterable[str | Path] | None = None) -> Registry:
         except Exception as exc:
             reg.warnings.append(f"could not load {path}: {_short(exc)}")
             continue
-        benches = getattr(module, "BENCHMARKS", [])
-        datasets = getattr(module, "DATASETS", [])
-        if not isinstance(benches, list | tuple):
-            reg.warnings.append(f"{path}: BENCHMARKS must be a list, got {type(benches).__name__}")
-            benches = []
-        if not isinstance(datasets, list | tuple):
-            reg.warnings.append(f"{path}: DATASETS must be a list, got {type(datasets).__name__}")
-            datasets = []
-        for entry in benches:
-            bench = _parse_benchmark(entry, path, pkg, reg.warnings)
-            if bench is None:
+        for attr, kind, parse, store in (
+            ("BENCHMARKS", "benchmark", _parse_benchmark, reg.benchmarks),
+            ("DATASETS", "dataset", _parse_dataset, reg.datasets),
+        ):
+            entries = getattr(module, attr, [])
+            if not isinstance(entries, list | tuple):
+                reg.warnings.append(f"{path}: {attr} must be a list, got {type(entries).__name__}")
                 continue
-            if bench.name in reg.benchmarks:
-                other = reg.benchmarks[bench.name].source
-                raise RegistryError(
-                    f"duplicate benchmark name {bench.name!r} declared in {other} and in {path}"
-                )
-            reg.benchmarks[bench.name] = bench
-        for entry in datasets:
-            spec = _parse_dataset(entry, path, pkg, reg.warnings)
-            if spec is None:
-                continue
-            if spec.name in reg.datasets:
-                other = reg.datasets[spec.name].source
-                raise RegistryError(
-                    f"duplicate dataset name {spec.name!r} declared in {other} and in {path}"
-                )
-            reg.datasets[spec.name] = spec
+            for entry in entries:
+                item = parse(entry, path, pkg, reg.warnings)
+                if item is None:
+                    continue
+                if item.name in store:
+                    raise RegistryError(
+                        f"duplicate {kind} name {item.name!r} declared in "
+                        f"{store[item.name].source} and in {path}"
+                    )
+                store[item.name] = item
     return reg
