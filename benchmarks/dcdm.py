@@ -76,6 +76,37 @@ def _baselines() -> list[str]:
     return [s for s in BASELINES if has_pyamg() or not s.startswith("amg")]
 
 
+def summary(cases: dict) -> dict:
+    """Derived figures: DCDM wall time over pyamg PCG time (setup included / excluded) per case,
+    solver and tolerance, and the size ratio of DCDM iterations (64³ / 32³, 256² / 128²)."""
+    out: dict = {"time_ratio_to_amg": {}, "iteration_size_ratio": {}}
+    for case, tab in cases.items():
+        for name, rec in tab.items():
+            if not (isinstance(rec, dict) and name.startswith("dcdm")):
+                continue
+            for amg in ("amg-sa-pcg", "amg-rs-pcg"):
+                if amg not in tab:
+                    continue
+                for tol in ("0.0001", "1e-06"):
+                    d, a = rec["time"][tol], tab[amg]["time"][tol]
+                    a0 = tab[amg]["time_nosetup"][tol]
+                    key = f"{case}/{name}/{amg}/{tol}"
+                    out["time_ratio_to_amg"][key] = {
+                        "with_setup": None if d is None or a is None else d / a,
+                        "without_setup": None if d is None or a0 is None else d / a0,
+                    }
+    for small, large in (("2d_128", "2d_256"), ("3d_32", "3d_64")):
+        if small in cases and large in cases:
+            for name, rec in cases[large].items():
+                if isinstance(rec, dict) and name in cases[small]:
+                    for tol in ("0.0001", "1e-06"):
+                        a, b = cases[small][name]["iters"][tol], rec["iters"][tol]
+                        out["iteration_size_ratio"][f"{large}/{small}/{name}/{tol}"] = (
+                            None if a is None or b is None else b / a
+                        )
+    return out
+
+
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--quick", action="store_true")
@@ -109,8 +140,8 @@ def main(argv=None) -> None:
         repeats = 1 if a.quick or system.n > 20_000 else 3
         print(f"{dim}-D {n}^{dim} ({system.n} unknowns, {repeats} repeat(s))", flush=True)
         solvers, cap = None, 5000
-        if system.n > 200_000:  # 64³: one DCDM variant (each network call takes seconds on CPU)
-            solvers, cap = [*_baselines(), "dcdm"], 400
+        if system.n > 200_000:  # 64³: the reference DCDM (k=2) and k=16 (network calls ~0.3 s)
+            solvers, cap = [*_baselines(), "dcdm", "dcdm-k16"], 400
         if a.solvers:
             solvers = a.solvers.split(",")
         table = run_solvers(
@@ -149,7 +180,9 @@ def main(argv=None) -> None:
             if key != "cases":
                 old[key] = val
         results = old
+    results["summary"] = summary(results["cases"])
     out.write_text(json.dumps(results, indent=1))
+    print(json.dumps(results["summary"], indent=1))
     print(f"wrote {out}")
 
 

@@ -9,6 +9,12 @@ RITZ_SIZES_2D = {
 RITZ_SIZES_3D = {
     "quick": {"dim": 3, "grid": 16, "steps": 200, "n_train": 100, "n_val": 10},
     "full": {"dim": 3, "grid": 32, "steps": 500, "n_train": 800, "n_val": 50},
+    # the shipped 3-D model's last stage: 4× the vectors of "full" (same Lanczos basis)
+    "large": {"dim": 3, "grid": 32, "steps": 500, "n_train": 3200, "n_val": 100},
+    # 64³ fine-tuning stage of the shipped 3-D model (the reference trains its 64³ model at 64³)
+    "x64": {"dim": 3, "grid": 64, "steps": 300, "n_train": 400, "n_val": 16},
+    # A/B only: empty box + 7 random obstacle layouts (own Lanczos run each), cell types stored
+    "mixed": {"dim": 3, "grid": 32, "steps": 500, "n_train": 1500, "n_val": 80, "layouts": 7},
 }
 
 DATASETS = [

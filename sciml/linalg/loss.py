@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 from sciml.linalg.stencil import StencilOperator
+from sciml.linalg.system import FLUID, SOLID
 
 
 def dcdm_loss(
@@ -24,17 +26,61 @@ def dcdm_loss(
     return (r * r).sum(1).mean()
 
 
-class DCDMLoss(nn.Module):
-    """Loss module for the Trainer: ``loss(q, b)`` with q, b grids (B, 1, *shape); A applied
-    matrix-free by the stencil of the training system; q is masked to fluid cells."""
+def apply_cells(u: torch.Tensor, cells: torch.Tensor) -> torch.Tensor:
+    """A u with a per-sample operator: ``cells`` (B, 1, *grid) integer cell types (FLUID / SOLID
+    / AIR), unit spacing, cells outside the array solid (Neumann walls) — the operator of
+    ``build_poisson(cells[i, 0])``. ``u`` (B, 1, *grid); the result is zero off the fluid cells
+    (u is read on fluid cells only)."""
+    if u.shape != cells.shape:
+        raise ValueError(f"u, cells: expected equal shapes, got {u.shape}, {cells.shape}")
+    nd = u.ndim - 2
+    fluid = (cells == FLUID).to(u.dtype)
+    open_ = F.pad((cells != SOLID).to(u.dtype), (1, 1) * nd)  # outside = solid
+    u = u * fluid
+    # diagonal: number of non-solid neighbours (fluid or air) of each fluid cell
+    diag = torch.zeros_like(u)
+    for ax in range(nd):
+        d = 2 + ax
+        inner = open_
+        for a2 in range(nd):  # crop the other axes' ghost layers
+            if a2 != ax:
+                inner = inner.narrow(2 + a2, 1, u.shape[2 + a2])
+        diag = diag + inner.narrow(d, 0, u.shape[d]) + inner.narrow(d, 2, u.shape[d])
+    y = diag * u
+    for ax in range(nd):
+        d = 2 + ax
+        n = u.shape[d]
+        w = fluid.narrow(d, 0, n - 1) * fluid.narrow(d, 1, n - 1)  # fluid–fluid faces
+        lo, hi = u.narrow(d, 0, n - 1), u.narrow(d, 1, n - 1)
+        spec_hi = [0, 0] * (u.ndim - d)
+        spec_hi[-1] = 1
+        spec_lo = [0, 0] * (u.ndim - d)
+        spec_lo[-2] = 1
+        y = y - F.pad(w * hi, spec_hi) - F.pad(w * lo, spec_lo)
+    return y * fluid
 
-    def __init__(self, operator: StencilOperator):
+
+class DCDMLoss(nn.Module):
+    """Loss module for the Trainer: ``loss(q, b)`` with q, b grids (B, 1, *shape).
+
+    With a fixed ``operator`` (the training system's stencil) the target is ``b``; with
+    per-sample layouts the target is ``(b, cells)`` (cell-type grids, see :func:`apply_cells`).
+    q is masked to fluid cells.
+    """
+
+    def __init__(self, operator: StencilOperator | None = None):
         super().__init__()
         self.operator = operator
 
-    def forward(self, q: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    def forward(self, q: torch.Tensor, target) -> torch.Tensor:
+        if isinstance(target, (tuple, list)):
+            b, cells = target
+            q = q * (cells == FLUID).to(q.dtype)
+            return dcdm_loss(q, b, apply_cells(q, cells))
+        if self.operator is None:
+            raise ValueError("target: expected (b, cells) when the loss has no fixed operator")
         op = self.operator
         if op.diag.device != q.device or op.diag.dtype != q.dtype:
             op = self.operator = op.to(device=q.device, dtype=q.dtype)
         q = q * op.fluid.to(q.dtype)
-        return dcdm_loss(q, b, op.apply(q))
+        return dcdm_loss(q, target, op.apply(q))

@@ -9,7 +9,7 @@ import numpy as np
 
 from sciml.linalg import bench as _bench
 from sciml.linalg.lanczos import lanczos
-from sciml.linalg.scenes import box_mask
+from sciml.linalg.scenes import box_mask, random_obstacles
 from sciml.linalg.system import PoissonSystem, build_poisson
 
 #: default grids of the training matrices (2-D 64², 3-D 32³), empty box, Neumann walls and an
@@ -49,6 +49,16 @@ def ritz_rhs(
     return b / np.linalg.norm(b, axis=1, keepdims=True)
 
 
+def training_layouts(dim: int, n: int, layouts: int, seed: int = 0) -> list[np.ndarray]:
+    """Cell-type masks of the training matrices: the empty box of :func:`training_system` plus
+    ``layouts`` random obstacle layouts (5 spheres/boxes, air top face; layout seeds
+    ``100 + 1000·seed + i``, disjoint from the benchmark/test seeds ≥ 1000 + n)."""
+    masks = [training_system(dim, n).mask]
+    for i in range(layouts):
+        masks.append(random_obstacles((n,) * dim, 5, seed=100 + 1000 * seed + i))
+    return masks
+
+
 def generate_ritz(
     seed: int = 0,
     dim: int = 2,
@@ -56,6 +66,7 @@ def generate_ritz(
     steps: int = 1000,
     n_train: int = 2000,
     n_val: int = 100,
+    layouts: int = 0,
 ) -> dict:
     """Registry generator: the DCDM training set as ``{"splits", "kind"}``.
 
@@ -63,16 +74,33 @@ def generate_ritz(
     training grid (the loss is unsupervised: the input is also the target). Validation vectors
     use independent Gaussian coefficients (seed + 2, train seed + 1); both lie in the span of the
     same Ritz vectors (one training matrix, as in the reference).
+
+    ``layouts`` > 0 (mixed obstacle layouts): the vectors are split evenly between the empty box
+    and ``layouts`` random obstacle layouts (:func:`training_layouts`), each with its own
+    Lanczos run of ``steps`` steps, and the splits also hold ``cells`` = (N, 1, *grid) int8 cell
+    types (the loss then applies each sample's own matrix).
     """
-    system = training_system(dim, grid)
-    theta, Z = ritz_vectors(system, min(steps, system.n), seed=seed)
-    tr = system.to_grid(ritz_rhs(Z, n_train, seed=seed + 1))[:, None].astype(np.float32)
-    va = system.to_grid(ritz_rhs(Z, n_val, seed=seed + 2))[:, None].astype(np.float32)
-    return {
-        "splits": {"train": {"x": tr}, "val": {"x": va}},
-        "kind": "linear_system",
-        "stats": None,
+    n = TRAIN_GRID[dim] if grid is None else int(grid)
+    masks = training_layouts(dim, n, int(layouts), seed)
+    L = len(masks)
+    out: dict[str, dict[str, list]] = {
+        "train": {"x": [], "cells": []},
+        "val": {"x": [], "cells": []},
     }
+    for i, mask in enumerate(masks):
+        system = build_poisson(mask)
+        theta, Z = ritz_vectors(system, min(steps, system.n), seed=seed + 10 * i)
+        for split, count, s in (("train", n_train, seed + 1), ("val", n_val, seed + 2)):
+            c = count // L + (i < count % L)
+            x = system.to_grid(ritz_rhs(Z, c, seed=s + 10 * i))[:, None].astype(np.float32)
+            out[split]["x"].append(x)
+            out[split]["cells"].append(np.broadcast_to(mask, x.shape).astype(np.int8))
+    splits = {}
+    for split, d in out.items():
+        splits[split] = {"x": np.concatenate(d["x"])}
+        if layouts:
+            splits[split]["cells"] = np.concatenate(d["cells"])
+    return {"splits": splits, "kind": "linear_system", "stats": None}
 
 
 def make_ritz_dataset(
@@ -83,13 +111,15 @@ def make_ritz_dataset(
     n_train: int = 2000,
     n_val: int = 100,
     seed: int = 0,
+    layouts: int = 0,
 ) -> Path:
     """Write the DCDM training set (HDF5, sciml schema, kind ``linear_system``) to ``path``
     (see :func:`generate_ritz`); the registry route is ``get_dataset("dcdm-ritz-2d", ...)``."""
     from sciml.data import write_dataset
 
-    out = generate_ritz(seed, dim, grid, steps, n_train, n_val)
+    out = generate_ritz(seed, dim, grid, steps, n_train, n_val, layouts)
     params = {"dim": dim, "grid": grid, "steps": steps, "n_train": n_train, "n_val": n_val}
+    params["layouts"] = layouts
     return write_dataset(
         path,
         out["splits"],

@@ -1,9 +1,10 @@
 """Train a DCDM network on Ritz-vector right-hand sides with the shared Trainer.
 
-Reproduce the shipped models (see ``datasets/dcdm-ritz.md`` and ``/work/notes/dcdm.md``)::
+Reproduce the shipped models (commands and figures in ``docs/status/dcdm.md`` and
+``datasets/dcdm-ritz.md``)::
 
     python -m sciml.linalg.training --dim 2 --out sciml/linalg/models/dcdm_2d.pt
-    (3-D: three chained 3-epoch runs with --init, see datasets/dcdm-ritz.md)
+    (3-D: a chain of --init runs at 32³ (sizes full, large) and a 64³ stage (size x64))
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import torch
 from sciml.data import atomic_path
 from sciml.linalg.loss import DCDMLoss
 from sciml.linalg.network import DCDMNet, DCDMNetConfig
-from sciml.linalg.ritz import RITZ_SIZES, training_system
+from sciml.linalg.ritz import training_system
 
 
 @dataclass(frozen=True)
@@ -44,14 +45,17 @@ def train_dcdm(
     device: str = "cpu",
     progress: bool = True,
     init: str | os.PathLike | None = None,
+    data_path: str | os.PathLike | None = None,
 ) -> tuple[DCDMNet, list[dict]]:
     """Fetch/generate the Ritz dataset ``dcdm-ritz-{dim}d`` (registry, size ``data_size``),
     train with the shared Trainer, optionally save to ``out``.
 
     ``init``: a saved model file to continue training from (its architecture is used).
+    ``data_path``: train on this Ritz dataset file instead (e.g. from :func:`make_ritz_dataset`).
+    Datasets with a ``cells`` key (mixed obstacle layouts) use each sample's own matrix.
     Returns the trained model (CPU, eval mode) and the Trainer history.
     """
-    from sciml.data import ArrayDataset, get_dataset
+    from sciml.data import ArrayDataset, get_dataset, open_dataset
     from sciml.train import Trainer, TrainerConfig
 
     torch.manual_seed(config.seed)
@@ -59,10 +63,14 @@ def train_dcdm(
     if net_config.dim != config.dim:
         raise ValueError(f"net_config.dim: expected {config.dim}, got {net_config.dim}")
     t0 = time.perf_counter()
-    path = get_dataset(f"dcdm-ritz-{config.dim}d", config.data_size, seed=config.seed)
+    if data_path is None:
+        path = get_dataset(f"dcdm-ritz-{config.dim}d", config.data_size, seed=config.seed)
+    else:
+        path = Path(data_path)
     t_data = time.perf_counter() - t0
-    grid = RITZ_SIZES[config.dim][config.data_size]["grid"]
-    system = training_system(config.dim, grid)
+    with open_dataset(path) as f:
+        mixed = "cells" in f.splits["train"]
+        grid = f.splits["train"]["x"].shape[-1]
     if init is not None:
         from sciml.linalg.pretrained import load_model, model_info
 
@@ -71,9 +79,21 @@ def train_dcdm(
     else:
         model = DCDMNet(net_config)
         previous = None
+    if mixed:  # per-sample matrices: the target is (b, cells)
+        loss = DCDMLoss()
+        keys = ("x", "cells")
+
+        def step_fn(model, batch):
+            return model(batch[0]), (batch[0], batch[1])
+
+    else:  # one training matrix (the reference's setting)
+        loss = DCDMLoss(training_system(config.dim, grid).stencil(dtype=torch.float32))
+        keys = ("x", "x")
+        step_fn = None
     trainer = Trainer(
         model,
-        DCDMLoss(system.stencil(dtype=torch.float32)),
+        loss,
+        step_fn=step_fn,
         optimizer=lambda p: torch.optim.Adam(p, lr=config.lr),
         scheduler=lambda opt: torch.optim.lr_scheduler.CosineAnnealingLR(opt, config.epochs),
         config=TrainerConfig(
@@ -85,8 +105,8 @@ def train_dcdm(
             checkpoint_every=None,
         ),
     )
-    train_ds = ArrayDataset(path, "train", ("x", "x"))
-    val_ds = ArrayDataset(path, "val", ("x", "x"))
+    train_ds = ArrayDataset(path, "train", keys)
+    val_ds = ArrayDataset(path, "val", keys)
     t1 = time.perf_counter()
     history = trainer.fit(train_ds, val_ds)
     t_train = time.perf_counter() - t1
@@ -97,6 +117,7 @@ def train_dcdm(
             out,
             meta={
                 "train_config": dataclasses.asdict(config),
+                "data": str(path.name),
                 "continued_from": previous,
                 "history": history,
                 "data_seconds": t_data,
@@ -123,7 +144,8 @@ def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     d = DCDMTrainConfig()
     p.add_argument("--dim", type=int, default=2)
-    p.add_argument("--data-size", default=d.data_size, choices=["quick", "full"])
+    p.add_argument("--data-size", default=d.data_size, help="registry size: quick, full, mixed")
+    p.add_argument("--data-path", default=None, help="Ritz dataset file (overrides --data-size)")
     p.add_argument("--epochs", type=int, default=d.epochs)
     p.add_argument("--batch-size", type=int, default=d.batch_size)
     p.add_argument("--lr", type=float, default=d.lr)
@@ -133,7 +155,8 @@ def main(argv=None) -> None:
     p.add_argument("--init", default=None, help="model file to continue training from")
     a = p.parse_args(argv)
     cfg = DCDMTrainConfig(a.dim, a.data_size, a.epochs, a.batch_size, a.lr, a.seed)
-    _, hist = train_dcdm(cfg, out=a.out, device=a.device, init=a.init)
+    torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", torch.get_num_threads())))
+    _, hist = train_dcdm(cfg, out=a.out, device=a.device, init=a.init, data_path=a.data_path)
     print(json.dumps(hist[-1], default=float))
 
 

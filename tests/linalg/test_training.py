@@ -51,3 +51,34 @@ def test_short_training_reduces_the_loss(tmp_path, monkeypatch):
     assert len(hist) == 2
     assert loss_of(model) < 0.7 * init
     assert np.isclose(hist[-1]["val_loss"], loss_of(model), rtol=1e-3)
+
+
+def test_fast_cpu_convolution_equals_reference_convolution():
+    """The oneDNN call used on CPU equals torch.nn.functional.conv (2-D and 3-D, batch 1)."""
+    from torch.nn import functional as F
+
+    torch.manual_seed(0)
+    for dim, shape in ((2, (1, 1, 10, 6)), (3, (1, 1, 8, 6, 4))):
+        m = DCDMNet(DCDMNetConfig(dim=dim))
+        x = torch.randn(shape)
+        conv = F.conv2d if dim == 2 else F.conv3d
+        ref = conv(x, m.inp.weight, m.inp.bias, padding=1)
+        torch.testing.assert_close(m.inp(x), ref, rtol=1e-5, atol=1e-5)
+
+
+def test_mixed_layout_generator():
+    """layouts > 0: vectors from the box and random layouts, zero off each sample's fluid cells,
+    with the per-sample cell types; layouts = 0 keeps the single-matrix data bit for bit."""
+    from sciml.linalg.ritz import training_layouts
+
+    out = generate_ritz(seed=0, dim=2, grid=12, steps=30, n_train=9, n_val=3, layouts=2)
+    x, cells = out["splits"]["train"]["x"], out["splits"]["train"]["cells"]
+    masks = training_layouts(2, 12, 2)
+    assert x.shape == cells.shape == (9, 1, 12, 12) and cells.dtype == np.int8
+    for i in range(9):
+        np.testing.assert_array_equal(cells[i, 0], masks[i // 3])
+        assert np.all(x[i, 0][cells[i, 0] != 0] == 0)
+    np.testing.assert_allclose(np.linalg.norm(x.reshape(9, -1), axis=1), 1.0, rtol=1e-5)
+    assert len({m.tobytes() for m in masks}) == 3
+    single = generate_ritz(seed=0, dim=2, grid=12, steps=30, n_train=9, n_val=3)
+    assert set(single["splits"]["train"]) == {"x"}
