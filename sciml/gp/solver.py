@@ -23,7 +23,8 @@ Two paths, same model and loss:
   ``log τ`` moves towards its closed-form optimum ``τ = N / ‖r‖²`` by at most ``tau_step``
   (``tau_update="closed"``; or Adam steps with θ, ``"adam"``), then θ takes ``theta_steps`` Adam
   steps on the loss with ``U`` and τ fixed (at the ``U``-optimum this is the gradient of the
-  profile loss). The final iterate is returned (no selection on test data).
+  profile loss). The final iterate is returned, or (``select="holdout"``) the round with the
+  smallest PDE residual on held-out collocation points; never selected on test data.
 
 PCG preconditioner (``precond``): ``P = E diag(p) Eᵀ`` with ``E = ⊗ E_i`` orthogonal per-factor bases
 and ``p`` the exact diagonal of ``Eᵀ M E`` for the Kronecker part of ``M`` (prior term
@@ -89,7 +90,17 @@ class GPHMConfig:
     ``cg_tol``, ``cg_maxiter``; ``tau_max`` caps the closed-form τ.
     Both: ``prune_tol`` (components with weight below prune_tol × max weight are switched off;
     0 disables), ``log_every`` (history interval in steps / rounds), ``time_limit`` seconds (None: no
-    limit).
+    limit); ``nyquist_frac`` (initial frequencies ≤ nyquist_frac × the Nyquist frequency 1/(2h) of
+    each factor grid, learned ones projected into ±Nyquist; None: the paper's init, no projection);
+    ``collocation`` ('all': residual on every grid point as the reference code, 'interior').
+    Fast-path θ objective: ``theta_objective`` 'joint' (the full loss with U, τ fixed) or
+    'marginal' (½log|C| + ½UᵀC⁻¹U, the evidence of the current U); ``theta_warmup`` marginal-
+    likelihood Adam steps after the first U-solve.
+    Selection: ``holdout_points`` m > 0 draws an m-per-dimension random tensor grid of held-out
+    collocation points off the training grid (seed ``holdout_seed``) and records the relative RMS
+    PDE residual of the predictor there; ``select`` 'final' (report the final iterate) or
+    'holdout' (the history point with the smallest held-out residual). Never uses test points or
+    the exact solution; ``history['selection']`` / ``['selected_step']`` record the choice.
     """
 
     kernel: str = "gm"
@@ -119,6 +130,12 @@ class GPHMConfig:
     tau_update: str = "closed"
     collocation: str = "all"
     tau_step: float = 1000.0
+    nyquist_frac: float | None = 0.8
+    theta_objective: str = "joint"
+    theta_warmup: int = 0
+    holdout_points: int = 0
+    holdout_seed: int = 0
+    select: str = "final"
 
     def __post_init__(self) -> None:
         SpectralKernel(self.kernel, self.num_components, self.nu)  # validates
@@ -128,15 +145,35 @@ class GPHMConfig:
             raise ValueError(f"precond: expected one of {_PRECONDS}, got {self.precond!r}")
         if self.collocation not in ("interior", "all"):
             raise ValueError(f"collocation: expected 'interior' or 'all', got {self.collocation!r}")
+        if self.theta_objective not in ("joint", "marginal"):
+            raise ValueError(
+                f"theta_objective: expected 'joint' or 'marginal', got {self.theta_objective!r}"
+            )
+        if self.nyquist_frac is not None and not (
+            isinstance(self.nyquist_frac, (int, float)) and 0 < self.nyquist_frac <= 1
+        ):
+            raise ValueError(f"nyquist_frac: expected None or a float in (0, 1], got "
+                             f"{self.nyquist_frac!r}")  # fmt: skip
+        if self.select not in ("final", "holdout"):
+            raise ValueError(f"select: expected 'final' or 'holdout', got {self.select!r}")
+        if not isinstance(self.holdout_points, int) or self.holdout_points < 0:
+            raise ValueError(
+                f"holdout_points: expected a non-negative int, got {self.holdout_points!r}"
+            )
+        if self.select == "holdout" and self.holdout_points < 1:
+            raise ValueError("holdout_points: select='holdout' needs holdout_points >= 1")
         if self.tau_update not in ("closed", "adam"):
             raise ValueError(f"tau_update: expected 'closed' or 'adam', got {self.tau_update!r}")
         if self.linear_solver not in ("auto", "dense", "pcg"):
             raise ValueError(
                 f"linear_solver: expected 'auto', 'dense' or 'pcg', got {self.linear_solver!r}"
             )
-        for name in ("steps", "outer_iters", "theta_steps", "gn_iters", "cg_maxiter", "log_every"):
+        for name in ("steps", "outer_iters", "theta_steps", "gn_iters", "cg_maxiter", "log_every",
+                     "theta_warmup"):  # fmt: skip
             v = getattr(self, name)
-            if not isinstance(v, int) or v < (0 if name in ("steps", "theta_steps") else 1):
+            if not isinstance(v, int) or v < (
+                0 if name in ("steps", "theta_steps", "theta_warmup") else 1
+            ):
                 raise ValueError(f"{name}: expected a positive int, got {v!r}")
         for name in ("jitter", "lr", "theta_lr", "cg_tol", "tau_max"):
             v = getattr(self, name)
@@ -320,8 +357,28 @@ class GPHMSolver:
         if not bool(jnp.all(jnp.isfinite(self.f))):
             raise ValueError("source: the source term has non-finite values on the grid")
         self.lam = float(p.boundary_weight if cfg.boundary_weight is None else cfg.boundary_weight)
-        self.theta0 = [self.spec.init_params(p.freq_scale, cfg.rho_init) for _ in range(p.ndim)]
+        # Nyquist frequency 1/(2h) of each factor grid (cycles per unit length)
+        self.nyquist = [0.5 * (n - 1) / (hi - lo) for (lo, hi), n in zip(p.domain, shape)]
+        frac = cfg.nyquist_frac
+        self.theta0 = [
+            self.spec.init_params(p.freq_scale, cfg.rho_init, None if frac is None else frac * nq)
+            for nq in self.nyquist
+        ]
         self.active0 = [jnp.ones((cfg.num_components,), dtype=bool) for _ in range(p.ndim)]
+        # held-out collocation points (validation only): a random tensor grid strictly inside the
+        # domain, off the training grid; the PDE residual of the predictor is measured there.
+        self.val_axes = None
+        if cfg.holdout_points > 0:
+            rng = np.random.default_rng(cfg.holdout_seed)
+            self.val_axes = []
+            for (lo, hi), n in zip(p.domain, shape):
+                h = (hi - lo) / (n - 1)
+                # uniform inside a random cell, at least 5% of a cell away from every grid node
+                cells = rng.integers(0, n - 1, size=cfg.holdout_points)
+                frac = rng.uniform(0.05, 0.95, size=cfg.holdout_points)
+                self.val_axes.append(jnp.asarray(np.sort(lo + (cells + frac) * h)))
+            self.val_f = p.source_values(self.val_axes)
+            self.val_fnorm = float(jnp.sqrt(jnp.mean(self.val_f**2))) or 1.0
 
     # ------------------------------------------------------------------ model pieces
     def _ops(self, theta, active, explicit=False):
@@ -346,6 +403,43 @@ class GPHMSolver:
             - (0.5 * self.Nc * log_tau[1] - 0.5 * t2 * jnp.sum(H**2))
         )
 
+    def _marginal(self, U, theta, active):
+        """θ-dependent prior part of the loss: ½ log|C| + ½ vec(U)ᵀC⁻¹vec(U) (the negative log
+        marginal likelihood of the current grid values, up to a constant)."""
+        ops = build_factors(
+            self.spec, theta, self.axes, [[] for _ in self.axes], self.config.jitter, active
+        )
+        return 0.5 * prior_logdet(ops) + 0.5 * prior_quad(U, ops)
+
+    def _holdout_residual(self, U, theta, active):
+        """RMS PDE residual of the predictor at the held-out points, relative to RMS(f) there."""
+        d = self.problem.ndim
+        ops = build_factors(
+            self.spec, theta, self.axes, [[] for _ in self.axes], self.config.jitter, active
+        )
+        alpha = prior_solve(U, ops)
+        F = {
+            name: predict_grid(
+                self.spec,
+                theta,
+                self.axes,
+                None,
+                alpha,
+                self.val_axes,
+                parse_field(name, d),
+                active,
+            )  # fmt: skip
+            for name in self.problem.fields
+        }
+        r = self.problem.operator(F, self.problem.mesh(self.val_axes)) - self.val_f
+        return jnp.sqrt(jnp.mean(r**2)) / self.val_fnorm
+
+    def _project(self, theta):
+        """Keep the mixture frequencies within ± the Nyquist frequency of each factor grid."""
+        if self.config.nyquist_frac is None or not self.spec.has_cosine:
+            return theta
+        return [{**th, "mu": jnp.clip(th["mu"], -nq, nq)} for th, nq in zip(theta, self.nyquist)]
+
     def loss(self, U, theta, log_tau, active=None) -> float:
         """The GP-HM loss at the given state (for checks and comparisons)."""
         with jax.enable_x64(True):
@@ -356,11 +450,26 @@ class GPHMSolver:
     def solve(self, monitor: Callable[[dict], None] | None = None) -> GPHMSolution:
         """Run the configured path. ``monitor(state)`` is called at every history point with
         ``step``, ``time``, ``loss``, ``U``, ``params``, ``active``, ``log_tau``; its own run time is
-        excluded from the reported times."""
+        excluded from the reported times. The jitted functions are kept on the solver, so a second
+        ``solve`` of the same solver does not compile again (see :meth:`warmup`)."""
         with jax.enable_x64(True):
             if self.config.path == "faithful":
                 return self._solve_faithful(monitor)
             return self._solve_fast(monitor)
+
+    def warmup(self) -> float:
+        """Compile the jitted functions of the configured path by running its first iterations
+        (one chunk of Adam steps / the first rounds of the fast path); returns its wall time in seconds (compilation plus one
+        iteration). Used to measure steady-state times without compilation."""
+        t0 = time.perf_counter()
+        cfg = self.config
+        # faithful: one chunk; fast: rounds until every θ-step function has run once
+        self._stop_after = 1 if cfg.path == "faithful" else 2 + int(cfg.theta_warmup > 0)
+        try:
+            self.solve()
+        finally:
+            self._stop_after = None
+        return time.perf_counter() - t0
 
     def _solution(self, U, theta, log_tau, active, loss, hist, wall):
         return GPHMSolution(
@@ -390,16 +499,19 @@ class GPHMSolver:
             if not cfg.learn_tau:
                 g = {**g, "log_tau": jnp.zeros_like(g["log_tau"])}
             params, state = adam_update(g, state, params, cfg.lr)
+            params = {**params, "theta": self._project(params["theta"])}
             return (params, state, active), val
 
-        @jax.jit
-        def chunk(params, state, active):
+        def chunk_fn(params, state, active):
             (params, state, active), vals = jax.lax.scan(
                 step, (params, state, active), None, length=cfg.log_every
             )
             return params, state, vals[-1]
 
+        chunk = self._jitted("faithful_chunk", lambda: jax.jit(chunk_fn))
+
         hist = {"step": [], "time": [], "loss": []}
+        sel = self._selector()
         t_run, done = 0.0, 0
         while done < cfg.steps:
             t0 = time.perf_counter()
@@ -410,16 +522,19 @@ class GPHMSolver:
                 active = [
                     prune_mask(th, a, cfg.prune_tol) for th, a in zip(params["theta"], active)
                 ]
+            extra = sel(done, params["U"], params["theta"], params["log_tau"], active, float(val))
             t_run += time.perf_counter() - t0
             self._record(hist, monitor, done, t_run, float(val), params["U"], params["theta"],
-                         active, params["log_tau"])  # fmt: skip
+                         active, params["log_tau"], **extra)  # fmt: skip
             if not math.isfinite(float(val)):
                 break
             if cfg.time_limit is not None and t_run > cfg.time_limit:
                 break
-        final = self._loss(params["U"], params["theta"], params["log_tau"], active)
-        return self._solution(
-            params["U"], params["theta"], params["log_tau"], active, final, hist, t_run
+            if self._stop_after is not None and len(hist["step"]) >= self._stop_after:
+                break
+        final = float(self._loss(params["U"], params["theta"], params["log_tau"], active))
+        return self._finish(
+            sel, params["U"], params["theta"], params["log_tau"], active, final, hist, t_run
         )
 
     def _record(self, hist, monitor, step, t, loss, U, theta, active, log_tau, **extra):
@@ -553,8 +668,14 @@ class GPHMSolver:
         H0, jf = jax.linearize(lambda U: self._residual(U, ops), U0)
         jt = jax.linear_transpose(jf, U0)
 
+        # explicit K_i⁻¹ once per solve: the prior term of every matvec is then d GEMM mode
+        # products instead of d Cholesky factorisations and triangular solves
+        kinv = [jsl.cho_solve((o["chol"], True), jnp.eye(o["K"].shape[0])) for o in ops]
+        modes = list(range(U0.ndim))
+
         def mv(v):
-            return prior_solve(v, ops) + beta * self.bmask * v + t2 * jt(jf(v))[0]
+            prior = multi_mode_product(v, kinv, modes)
+            return prior + beta * self.bmask * v + t2 * jt(jf(v))[0]
 
         rhs = beta * self.bmask * self.g + t2 * jt(jf(U0) - H0)[0]
         P = self._precond(ops, U0, log_tau)
@@ -572,40 +693,47 @@ class GPHMSolver:
 
     def _solve_fast(self, monitor):
         cfg = self.config
-        u_step = jax.jit(self._u_step_dense if self._use_dense() else self._u_step_pcg)
-        tau_update = jax.jit(self._tau_update)
-        loss_fn = jax.jit(self._loss)
+        u_step = self._jitted(
+            "u_step", lambda: jax.jit(self._u_step_dense if self._use_dense() else self._u_step_pcg)
+        )
+        tau_update = self._jitted("tau", lambda: jax.jit(self._tau_update))
+        loss_fn = self._jitted("loss", lambda: jax.jit(self._loss))
         n_inner = 1 if self.problem.linear else cfg.gn_iters
 
         learn = cfg.learn_kernel
         tau_adam = cfg.tau_update == "adam" and cfg.learn_tau
 
-        def theta_step(carry, _):
-            (theta, log_tau), state, U, active = carry
-            val, g = jax.value_and_grad(lambda tt: self._loss(U, tt[0], tt[1], active))(
-                (theta, log_tau)
-            )
-            zero = jax.tree_util.tree_map(jnp.zeros_like, g)
-            g = (g[0] if learn else zero[0], g[1] if tau_adam else zero[1])
-            new, state = adam_update(g, state, (theta, log_tau), cfg.theta_lr)
-            return (new, state, U, active), val
+        def make_chunk(objective, length):
+            def theta_step(carry, _):
+                (theta, log_tau), state, U, active = carry
+                if objective == "marginal":
+                    val, gt = jax.value_and_grad(lambda th: self._marginal(U, th, active))(theta)
+                    g = (gt, jnp.zeros_like(log_tau))
+                else:
+                    val, g = jax.value_and_grad(lambda tt: self._loss(U, tt[0], tt[1], active))(
+                        (theta, log_tau)
+                    )
+                zero = jax.tree_util.tree_map(jnp.zeros_like, g)
+                g = (g[0] if learn else zero[0], g[1] if tau_adam else zero[1])
+                (theta, log_tau), state = adam_update(g, state, (theta, log_tau), cfg.theta_lr)
+                return ((self._project(theta), log_tau), state, U, active), val
 
-        @jax.jit
-        def theta_chunk(theta, log_tau, state, U, active):
-            ((theta, log_tau), state, *_), vals = jax.lax.scan(
-                theta_step, ((theta, log_tau), state, U, active), None, length=cfg.theta_steps
-            )
-            return theta, log_tau, state
+            def chunk(theta, log_tau, state, U, active):
+                ((theta, log_tau), state, *_), vals = jax.lax.scan(
+                    theta_step, ((theta, log_tau), state, U, active), None, length=length
+                )
+                return theta, log_tau, state
 
+            return self._jitted(f"theta_{objective}_{length}", lambda: jax.jit(chunk))
+
+        theta_chunk = make_chunk(cfg.theta_objective, cfg.theta_steps)
         U = jnp.zeros(self.problem.grid)
         theta = self.theta0
         active = self.active0
-        # boundary first: τ_1 starts at its cap so that the solves honour the boundary data; the
-        # loss has a degenerate corner (H(U) = 0 on every grid point, boundary ignored) that the
-        # closed-form τ updates run into on d >= 2 grids when both precisions start equal.
         log_tau = jnp.asarray(cfg.log_tau_init, dtype=jnp.float64)
         state = adam_init((theta, log_tau))
         hist = {"step": [], "time": [], "loss": [], "cg_iters": [], "cg_relres": []}
+        sel = self._selector()
         t_run = 0.0
         for it in range(cfg.outer_iters + 1):
             t0 = time.perf_counter()
@@ -618,17 +746,73 @@ class GPHMSolver:
                 cg_its += int(k)
                 cg_rr = max(cg_rr, float(rr))
             val = float(loss_fn(U, theta, log_tau, active))
-            last = it == cfg.outer_iters or (
-                cfg.time_limit is not None and t_run + time.perf_counter() - t0 > cfg.time_limit
+            extra = sel(it, U, theta, log_tau, active, val)
+            # record the consistent pair (U, θ that produced it) at the time U was available;
+            # the θ steps that follow are charged to the next round
+            t_run += time.perf_counter() - t0
+            self._record(hist, monitor, it, t_run, val, U, theta, active, log_tau,
+                         cg_iters=cg_its, cg_relres=cg_rr, **extra)  # fmt: skip
+            t0 = time.perf_counter()
+            last = (
+                it == cfg.outer_iters
+                or (cfg.time_limit is not None and t_run > cfg.time_limit)
+                or (self._stop_after is not None and it + 1 >= self._stop_after)
+                or not math.isfinite(val)
             )
-            if cfg.theta_steps > 0 and not last:
-                theta, log_tau, state = theta_chunk(theta, log_tau, state, U, active)
+            if not last and learn:
+                if it == 0 and cfg.theta_warmup > 0:
+                    # fit the spectrum to the first solution by marginal likelihood
+                    warm = make_chunk("marginal", cfg.theta_warmup)
+                    theta, log_tau, _ = warm(theta, log_tau, adam_init((theta, log_tau)), U,
+                                             active)  # fmt: skip
+                elif cfg.theta_steps > 0:
+                    theta, log_tau, state = theta_chunk(theta, log_tau, state, U, active)
                 if cfg.prune_tol > 0:
                     active = [prune_mask(th, a, cfg.prune_tol) for th, a in zip(theta, active)]
                 jax.block_until_ready(theta)
             t_run += time.perf_counter() - t0
-            self._record(hist, monitor, it, t_run, val, U, theta, active, log_tau,
-                         cg_iters=cg_its, cg_relres=cg_rr)  # fmt: skip
-            if last or not math.isfinite(val):
+            if last:
                 break
-        return self._solution(U, theta, log_tau, active, val, hist, t_run)
+        return self._finish(sel, U, theta, log_tau, active, val, hist, t_run)
+
+    _stop_after: int | None = None
+
+    def _jitted(self, key, build):
+        """Per-solver cache of jitted functions (their closures depend only on the solver)."""
+        cache = self.__dict__.setdefault("_jit_cache", {})
+        if key not in cache:
+            cache[key] = build()
+        return cache[key]
+
+    def _selector(self):
+        """Held-out tracking: returns ``track(step, U, θ, τ, active, loss) -> extra history``;
+        keeps the best state by held-out residual when ``select='holdout'``."""
+        cfg = self.config
+        self._best = None
+        if self.val_axes is None:
+            return lambda *a: {}
+        fn = self._jitted("holdout", lambda: jax.jit(self._holdout_residual))
+
+        def track(step, U, theta, log_tau, active, loss):
+            r = float(fn(U, theta, active))
+            if cfg.select == "holdout" and math.isfinite(r):
+                if self._best is None or r < self._best["holdout_residual"]:
+                    self._best = {"step": int(step), "U": U, "theta": theta, "log_tau": log_tau,
+                                  "active": active, "loss": loss, "holdout_residual": r}  # fmt: skip
+            return {"holdout_residual": r}
+
+        return track
+
+    def _finish(self, sel, U, theta, log_tau, active, loss, hist, t_run):
+        """Final iterate, or the held-out-selected one; the choice is recorded in ``history``."""
+        hist["final_step"] = hist["step"][-1] if hist["step"] else 0
+        best = self._best
+        if self.config.select == "holdout" and best is not None:
+            hist["selection"] = "holdout"
+            hist["selected_step"] = best["step"]
+            U, theta, log_tau, active, loss = (best[k] for k in ("U", "theta", "log_tau", "active",
+                                                                 "loss"))  # fmt: skip
+        else:
+            hist["selection"] = "final"
+            hist["selected_step"] = hist["final_step"]
+        return self._solution(U, theta, log_tau, active, loss, hist, t_run)

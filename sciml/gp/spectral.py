@@ -76,9 +76,14 @@ class SpectralKernel:
             return 0
         return 2
 
-    def init_params(self, freq_scale: float, rho: float | None = None) -> dict:
+    def init_params(
+        self, freq_scale: float, rho: float | None = None, max_freq: float | None = None
+    ) -> dict:
         """Initial parameters: log w = log(1/Q), μ = linspace(0, 1, Q)·freq_scale, ρ per component.
 
+        ``max_freq`` (cycles per unit, e.g. a fraction of the grid's Nyquist frequency ``1/(2h)``)
+        caps the frequency range: ``μ = linspace(0, 1, Q)·min(freq_scale, max_freq)``. Components
+        above the Nyquist frequency alias on the grid and make ``K`` nearly white.
         ``rho`` defaults to ``π · Δμ`` (spectral bump width comparable with the spacing of the
         initial frequencies), or ``π · freq_scale`` for the cosine-free baselines.
         Returns a dict of float64 arrays ``log_w``, ``mu``, ``log_rho``, each of shape (Q,).
@@ -86,6 +91,10 @@ class SpectralKernel:
         q = self.num_components
         if not (math.isfinite(freq_scale) and freq_scale > 0):
             raise ValueError(f"freq_scale: expected a positive finite float, got {freq_scale!r}")
+        if max_freq is not None:
+            if not (math.isfinite(max_freq) and max_freq > 0):
+                raise ValueError(f"max_freq: expected a positive finite float, got {max_freq!r}")
+            freq_scale = min(freq_scale, max_freq)
         if rho is None:
             spacing = freq_scale / max(q - 1, 1)
             rho = math.pi * spacing if self.has_cosine else math.pi * freq_scale / q

@@ -88,6 +88,9 @@ def test_fast_path_solves_a_smooth_problem():
     prob = _poisson_problem((40,))
     sol = GPHMSolver(prob, GPHMConfig(num_components=5, outer_iters=4, theta_steps=10)).solve()
     assert sol.relative_l2(100) < 1e-2
+    # no selection configured: the final iterate is reported, and says so
+    assert sol.history["selection"] == "final"
+    assert sol.history["selected_step"] == sol.history["final_step"] == 4
     with jax.enable_x64(True):
         # derivative predictor vs the exact derivative of the manufactured solution
         x = np.linspace(0.2, 2.9, 7)

@@ -1,0 +1,131 @@
+"""Nyquist-bounded initial frequencies, the marginal-likelihood θ objective, held-out selection
+(never on test points or the exact solution), final-iterate reporting and compile caching."""
+
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from sciml.gp import (
+    GPHMConfig,
+    GPHMSolver,
+    PDEProblem,
+    SpectralKernel,
+    get_problem,
+    kernel_matrix,
+)
+
+
+def test_initial_frequencies_stay_below_each_grids_nyquist():
+    # poisson2d-sin6cos20: freq_scale 20 cycles/unit, 200 points on [0, 2π] → Nyquist 15.84;
+    # second dimension shrunk to 9 points (Nyquist 0.64) to check the cap per factor grid
+    prob = get_problem("poisson2d-sin6cos20", (200, 9))
+    nyqs = [1.0 / (2 * (2 * math.pi / (n - 1))) for n in (200, 9)]
+    assert prob.freq_scale > nyqs[0]
+    s = GPHMSolver(prob, GPHMConfig())
+    for th, nq, ref in zip(s.theta0, s.nyquist, nyqs):
+        assert nq == pytest.approx(ref, rel=1e-12)
+        mu = np.asarray(th["mu"])
+        assert mu.max() == pytest.approx(0.8 * ref, rel=1e-12)
+        assert np.all(mu <= ref)
+    # the paper's initialisation when disabled
+    s0 = GPHMSolver(prob, GPHMConfig(nyquist_frac=None))
+    assert float(s0.theta0[0]["mu"].max()) == pytest.approx(prob.freq_scale)
+    # a problem whose freq_scale is already below 0.8 · Nyquist is unchanged
+    p1 = get_problem("poisson1d-sin100")
+    s1 = GPHMSolver(p1, GPHMConfig())
+    assert float(s1.theta0[0]["mu"].max()) == pytest.approx(p1.freq_scale)
+    # learned frequencies are projected into [-Nyquist, Nyquist]
+    with jax.enable_x64(True):
+        th = [{**t, "mu": t["mu"] * 10.0} for t in s.theta0]
+        proj = s._project(th)
+    for t, nq in zip(proj, nyqs):
+        assert float(jnp.max(jnp.abs(t["mu"]))) == pytest.approx(nq, rel=1e-12)
+
+
+def test_aliasing_above_nyquist_makes_k_nearly_white():
+    """Why the cap matters: on the grid a component at μ and one at 2·Nyquist − μ give the same
+    cosine samples, so a mixture reaching past Nyquist cannot tell frequencies apart."""
+    prob = get_problem("poisson2d-sin6cos20")
+    s = GPHMSolver(prob.with_grid((200, 5)), GPHMConfig(nyquist_frac=None))
+    x = np.asarray(s.axes[0])
+    nyq = s.nyquist[0]
+    mu = 3.0
+    with jax.enable_x64(True):
+        cos_lo = np.cos(2 * np.pi * mu * (x - x[0]))
+        cos_hi = np.cos(2 * np.pi * (2 * nyq - mu) * (x - x[0]))
+    np.testing.assert_allclose(cos_lo, cos_hi, atol=1e-9)
+
+
+def _helmholtz(shape, exact=True):
+    d = len(shape)
+    axes = "xy"[:d]
+    u = lambda x: math.prod(jnp.sin(1.5 * xi + 0.3) for xi in x)  # noqa: E731
+    op = lambda F, x: sum(F[f"u_{a}{a}"] for a in axes) + 0.5 * F["u"]  # noqa: E731
+    kw = {"exact": u} if exact else {
+        "source": lambda x: (0.5 - 2.25 * d) * u(x), "boundary": u}  # fmt: skip
+    return PDEProblem("small", operator=op, fields=("u",) + tuple(f"u_{a}{a}" for a in axes),
+                      domain=tuple((0.0, math.pi) for _ in range(d)), grid=shape,
+                      freq_scale=1.0, **kw)  # fmt: skip
+
+
+def test_marginal_objective_matches_dense_gaussian_log_likelihood():
+    shape = (6, 5)
+    s = GPHMSolver(_helmholtz(shape), GPHMConfig(num_components=3, jitter=1e-3))
+    rng = np.random.default_rng(0)
+    U = rng.normal(size=shape)
+    with jax.enable_x64(True):
+        val = float(s._marginal(jnp.asarray(U), s.theta0, s.active0))
+        Ks = [np.asarray(kernel_matrix(s.spec, s.theta0[i], s.axes[i], s.axes[i]))
+              + 1e-3 * np.eye(n) for i, n in enumerate(shape)]  # fmt: skip
+    C = np.kron(Ks[0], Ks[1])
+    ref = 0.5 * np.linalg.slogdet(C)[1] + 0.5 * U.ravel() @ np.linalg.solve(C, U.ravel())
+    assert val == pytest.approx(ref, rel=1e-10)
+
+
+def test_holdout_selection_uses_only_pde_data_and_off_grid_points():
+    prob = _helmholtz((24,), exact=False)  # no exact solution: selection cannot use it
+    cfg = GPHMConfig(num_components=4, outer_iters=2, theta_steps=3, holdout_points=9,
+                     select="holdout")  # fmt: skip
+    s = GPHMSolver(prob, cfg)
+    xv = np.asarray(s.val_axes[0])
+    grid = np.asarray(s.axes[0])
+    test = np.linspace(0.0, math.pi, 300)
+    h = grid[1] - grid[0]
+    assert xv.size == 9 and xv.min() > 0 and xv.max() < math.pi
+    assert np.min(np.abs(xv[:, None] - grid[None, :])) >= 0.04 * h  # off the training grid
+    assert np.min(np.abs(xv[:, None] - test[None, :])) > 1e-9  # not a test point
+    sol = s.solve()
+    hist = sol.history
+    assert hist["selection"] == "holdout"
+    k = int(np.argmin(hist["holdout_residual"]))
+    assert hist["selected_step"] == hist["step"][k]
+    # the recorded held-out residual equals a finite-difference residual of the returned predictor
+    with jax.enable_x64(True):
+        eps = 1e-4
+        u0, up, um = (np.asarray(sol.predict((xv + e,))) for e in (0.0, eps, -eps))
+        f = (0.5 - 2.25) * np.sin(1.5 * xv + 0.3)
+    r = (up - 2 * u0 + um) / eps**2 + 0.5 * u0 - f
+    fd = np.sqrt(np.mean(r**2)) / np.sqrt(np.mean(f**2))
+    assert fd == pytest.approx(hist["holdout_residual"][k], rel=1e-3, abs=1e-6)
+    assert hist["final_step"] == 2
+    # a second solve reuses the compiled functions and reproduces the run
+    n_cached = len(s._jit_cache)
+    again = s.solve()
+    assert len(s._jit_cache) == n_cached
+    np.testing.assert_allclose(np.asarray(again.U), np.asarray(sol.U), rtol=1e-12, atol=1e-14)
+
+
+def test_bad_selection_inputs():
+    with pytest.raises(ValueError, match="holdout_points"):
+        GPHMConfig(select="holdout")
+    with pytest.raises(ValueError, match="select"):
+        GPHMConfig(select="test")
+    with pytest.raises(ValueError, match="nyquist_frac"):
+        GPHMConfig(nyquist_frac=1.5)
+    with pytest.raises(ValueError, match="theta_objective"):
+        GPHMConfig(theta_objective="ml")
+    with pytest.raises(ValueError, match="max_freq"):
+        SpectralKernel("gm", 3).init_params(1.0, max_freq=-1.0)
