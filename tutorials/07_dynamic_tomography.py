@@ -22,8 +22,9 @@
 # * the partially separable model (PSM): `f_t = Σ_k Λ_k ψ_k(t)` with spline temporal bases,
 # * RED-PSM: the PSM plus a DnCNN denoiser prior ("regularisation by denoising"), by ADMM.
 #
-# The Radon operator is matrix-free with an exact adjoint, so it runs on CPU or GPU without the
-# multi-GB dense matrix of the public code. Set `SCIML_SMOKE=1` for a tiny, fast run.
+# The Radon operator is a block-diagonal sparse matrix built from Joseph's weights (with its
+# transpose for the exact adjoint), so it runs on CPU or GPU without the multi-GB dense matrix of
+# the public code. Set `SCIML_SMOKE=1` for a tiny, fast run.
 
 # %%
 import dataclasses

@@ -57,16 +57,24 @@ def load_denoiser(path: str | Path | None = None, device: torch.device | str = "
 class FrameDenoiser:
     """Apply a 2-D denoiser frame by frame to a sequence ``(P, n, n)`` (any dtype/device): frames
     are cast to the model's dtype, processed in batches of ``batch`` without gradients, and
-    returned in the input's dtype."""
+    returned in the input's dtype. ``channels_last`` converts the model (in place) and the
+    batches to the channels-last memory format (on CPU ≈ 2x faster for this network; small
+    batches keep the activations in cache)."""
 
-    def __init__(self, model: nn.Module, batch: int = 32):
-        self.model, self.batch = model, int(batch)
+    def __init__(self, model: nn.Module, batch: int = 8, channels_last: bool = True):
+        if not isinstance(batch, int) or batch < 1:
+            raise ValueError(f"batch must be a positive int, got {batch!r}")
+        self.model, self.batch, self.channels_last = model, batch, bool(channels_last)
+        if self.channels_last:
+            self.model.to(memory_format=torch.channels_last)
 
     def __call__(self, f: torch.Tensor) -> torch.Tensor:
         p = next(self.model.parameters())
         out = torch.empty_like(f)
+        fmt = torch.channels_last if self.channels_last else torch.contiguous_format
         with torch.no_grad():
             for i in range(0, f.shape[0], self.batch):
                 fi = f[i : i + self.batch, None].to(device=p.device, dtype=p.dtype)
+                fi = fi.contiguous(memory_format=fmt)
                 out[i : i + self.batch] = self.model(fi)[:, 0].to(f.dtype).to(f.device)
         return out

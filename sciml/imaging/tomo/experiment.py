@@ -96,12 +96,15 @@ def run_ct(
     denoiser=None,
     window: int | None = None,
     methods=("redpsm", "psm", "fbp", "swfbp"),
+    monitor: bool = False,
 ) -> dict:
-    """Run the CT methods; returns ``{method: {psnr, ssim, hfen, seconds, x}}``."""
+    """Run the CT methods; returns ``{method: {psnr, ssim, hfen, seconds, x}}``. ``monitor``
+    records the PSNR per outer iteration in RED-PSM's history (reporting only; the result is
+    always the final iterate)."""
     out = {}
     if "redpsm" in methods:
         den = denoiser or FrameDenoiser(load_denoiser(device=prob.g.device))
-        res = REDPSM(config, den).reconstruct(prob.g, prob.op)
+        res = REDPSM(config, den).reconstruct(prob.g, prob.op, prob.x if monitor else None)
         t = res.history["time"]
         out["redpsm"] = {
             **scores(res.x, prob.x),

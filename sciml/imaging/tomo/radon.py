@@ -8,17 +8,23 @@ interpolated between the two neighbouring pixels of that row (column) and weight
 length per step ``1/max(|cos θ|, |sin θ|)``. Each ray therefore touches exactly ``2n`` (pixel,
 weight) pairs.
 
-Why matrix-free: the pairs are computed on the fly from the angles (a few elementwise ops) or
-cached (``int64`` + ``float64`` up to 128 MB, beyond that ``int32`` indices + ``float32`` weights,
-``8·2n`` bytes per ray: 96 MiB for ``P=256, n=128``, 192 detector bins, against the 4.3 GB dense
-``P×256×n²`` float32 matrix of the public RED-PSM code). The forward map is a ``gather`` and the adjoint a ``scatter_add`` with the
-*same* pairs, so ``⟨A x, y⟩ = ⟨x, Aᵀ y⟩`` holds to round-off, autograd through the forward is the
-exact adjoint, and the code runs unchanged on any device.
+Storage (``cache=True``, the default): the pairs of all instants are assembled once per
+device/dtype into a block-diagonal sparse CSR matrix ``A`` ``(P·V·n_det, P·n²)`` with the
+zero-weight pairs (rays leaving the image) dropped, plus its explicitly transposed CSR copy for the
+adjoint; forward and adjoint are single ``torch.mv`` calls (on CPU ≈ 6x faster than the gather /
+``scatter_add`` formulation, no atomics). Indices are ``int32`` while they fit, values in the
+solver dtype: ``2·nnz·(4 + 8)`` bytes, ≈ 90 MB at ``P=128, n=128`` (192 bins), against the dense
+``P×256×n²`` float32 matrix of the public RED-PSM code (2.1 GB at P=128, 4.3 GB at P=256).
+``cache=False`` holds nothing: the pairs are recomputed per chunk of instants and applied by
+``gather`` (forward) and ``scatter_add`` (adjoint) with the *same* pairs. Either way
+``⟨A x, y⟩ = ⟨x, Aᵀ y⟩`` holds to round-off, autograd through the forward is the exact adjoint,
+and the code runs unchanged on any device.
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 
 import torch
 
@@ -96,6 +102,36 @@ def add_noise(g: torch.Tensor, level: float = 0.005, seed: int = 0) -> torch.Ten
     return g + level * g.abs().max() * noise
 
 
+def _csr_tensor(crow, col, val, size) -> torch.Tensor:
+    """``torch.sparse_csr_tensor`` without its beta-state warning (indices built valid here)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return torch.sparse_csr_tensor(crow, col, val, size=tuple(size), check_invariants=False)
+
+
+class _SparseMV(torch.autograd.Function):
+    """``A x`` for a real CSR matrix ``A`` and a real vector ``x``; backward ``Aᵀ g`` with the
+    precomputed transposed matrix."""
+
+    @staticmethod
+    def forward(ctx, x, a, at):
+        ctx.at = at
+        return torch.mv(a, x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return torch.mv(ctx.at, grad.contiguous()), None, None
+
+
+def _spmv(a: torch.Tensor, at: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """``A x`` for real or complex ``x`` (real and imaginary parts separately), autograd-aware."""
+    if x.is_complex():
+        return torch.complex(_spmv(a, at, x.real.contiguous()), _spmv(a, at, x.imag.contiguous()))
+    if x.requires_grad:
+        return _SparseMV.apply(x, a, at)
+    return torch.mv(a, x)
+
+
 class Radon(Linop):
     """Parallel-beam Radon transform, one (or a few) views per time instant.
 
@@ -106,14 +142,13 @@ class Radon(Linop):
         n_det: detector bins of unit width centred on the rotation axis (default
             ``ceil(1.5 n)``, which covers the image diagonal).
         frames: optional number of instants; a mismatch with ``angles`` raises ``ValueError``.
-        cache: keep the (index, weight) pairs between applications (``int64`` + ``float64``
-            up to ``compact_above`` bytes, ``int32`` + ``float32`` beyond); otherwise they are
-            recomputed per chunk of instants.
-        compact_above: cache size in bytes above which the compact format is used.
-        chunk: maximum number of (pixel, weight) pairs processed at once.
+        cache: keep the weights as sparse CSR matrices (``A`` and ``Aᵀ``, built on first use per
+            device and real dtype); otherwise nothing is kept and the (index, weight) pairs are
+            recomputed per chunk of instants (gather / scatter-add).
+        chunk: maximum number of (pixel, weight) pairs computed at once.
 
-    Maps ``(P, n, n)`` → ``(P, V, n_det)`` (real or complex, any device); line integrals in
-    pixel units.
+    Maps ``(P, n, n)`` → ``(P, V, n_det)`` (real or complex, float32/64, any device); line
+    integrals in pixel units.
     """
 
     def __init__(
@@ -125,7 +160,6 @@ class Radon(Linop):
         frames: int | None = None,
         cache: bool = True,
         chunk: int = 2**23,
-        compact_above: int = 2**27,
     ):
         if not isinstance(n, int) or n < 2:
             raise ValueError(f"n must be an int >= 2, got {n!r}")
@@ -139,8 +173,7 @@ class Radon(Linop):
         self.cache = bool(cache)
         self._pairs_per_frame = self.views * n_det * 2 * n
         self._chunk_frames = max(1, int(chunk) // self._pairs_per_frame)
-        self._cached: dict = {}
-        self._compact = 16 * self.frames * self._pairs_per_frame > compact_above
+        self._mats: dict = {}
         super().__init__((self.frames, n, n), (self.frames, self.views, n_det), "Radon")
 
     # -- weights ------------------------------------------------------------------------------
@@ -173,21 +206,55 @@ class Radon(Linop):
         shape = (t1 - t0, self._pairs_per_frame)
         return idx.reshape(shape), w.reshape(shape)
 
-    def _get_pairs(self, t0: int, t1: int, device):
-        if not self.cache:
-            return self._pairs(t0, t1, device)
-        key = (t0, t1, str(device))
-        if key not in self._cached:
-            idx, w = self._pairs(t0, t1, device)
-            if self._compact:
-                idx, w = idx.to(torch.int32), w.to(torch.float32)
-            self._cached[key] = (idx, w)
-        idx, w = self._cached[key]
-        return idx.long(), w.to(torch.float64)
-
     def _ranges(self):
         step = self._chunk_frames
         return [(t, min(t + step, self.frames)) for t in range(0, self.frames, step)]
+
+    def _build(self, device) -> tuple[torch.Tensor, torch.Tensor]:
+        """Block-diagonal CSR matrices ``A`` and ``Aᵀ`` (float64) without the zero weights."""
+        n2, m = self.n * self.n, self.views * self.n_det
+        rows, cols, vals = [], [], []
+        ray = torch.arange(m, device=device).repeat_interleave(2 * self.n)  # ray of each pair
+        for t0, t1 in self._ranges():
+            idx, w = self._pairs(t0, t1, device)
+            t = torch.arange(t0, t1, device=device)[:, None]
+            keep = w != 0
+            rows.append((t * m + ray[None, :]).expand_as(idx)[keep])
+            cols.append((t * n2 + idx)[keep])
+            vals.append(w[keep])
+        rows, cols, vals = torch.cat(rows), torch.cat(cols), torch.cat(vals)
+        shape = (self.frames * m, self.frames * n2)
+        itype = torch.int32 if max(shape) < 2**31 - 1 and vals.numel() < 2**31 - 1 else torch.int64
+
+        def csr(r, c, v, size):
+            order = torch.argsort(r * size[1] + c)  # row-major, columns sorted in each row
+            r, c, v = r[order], c[order], v[order]
+            crow = torch.zeros(size[0] + 1, dtype=torch.int64, device=device)
+            crow[1:] = torch.cumsum(torch.bincount(r, minlength=size[0]), 0)
+            return _csr_tensor(crow.to(itype), c.to(itype), v, size)
+
+        return csr(rows, cols, vals, shape), csr(cols, rows, vals, shape[::-1])
+
+    def matrices(self, device="cpu", dtype=torch.float64) -> tuple[torch.Tensor, torch.Tensor]:
+        """The cached sparse CSR matrices ``(A, Aᵀ)`` on ``device`` in the real ``dtype``."""
+        key = (str(torch.device(device)), dtype)
+        if key not in self._mats:
+            base = (str(torch.device(device)), torch.float64)
+            if base not in self._mats:
+                self._mats[base] = self._build(device)
+            if dtype != torch.float64:
+                self._mats[key] = tuple(
+                    _csr_tensor(m.crow_indices(), m.col_indices(), m.values().to(dtype), m.shape)
+                    for m in self._mats[base]
+                )
+        return self._mats[key]
+
+    @property
+    def nnz(self) -> int:
+        """Number of nonzero weights (entries of the sparse matrix)."""
+        if self._mats:
+            return int(next(iter(self._mats.values()))[0].values().numel())
+        return int(self.matrices()[0].values().numel())
 
     @property
     def data_weight(self) -> float:
@@ -197,10 +264,17 @@ class Radon(Linop):
 
     @property
     def nbytes(self) -> int:
-        """Bytes held by the cached (index, weight) pairs once built (0 without cache)."""
+        """Bytes held by the cached matrices ``A`` and ``Aᵀ`` in float64 (built on CPU if not
+        built yet; 0 without cache)."""
         if not self.cache:
             return 0
-        return (8 if self._compact else 16) * self.frames * self._pairs_per_frame
+        mats = next(iter(self._mats.values())) if self._mats else self.matrices()
+        # the first matrices built are always the float64 ones (see ``matrices``)
+        return sum(
+            t.numel() * t.element_size()
+            for m in mats
+            for t in (m.crow_indices(), m.col_indices(), m.values())
+        )
 
     @property
     def dense_nbytes(self) -> int:
@@ -210,10 +284,13 @@ class Radon(Linop):
     # -- maps ---------------------------------------------------------------------------------
     def _apply(self, x: torch.Tensor) -> torch.Tensor:
         real = x.real.dtype if x.is_complex() else x.dtype
+        if self.cache:
+            a, at = self.matrices(x.device, real)
+            return _spmv(a, at, x.reshape(-1)).reshape(self.oshape)
         xf = x.reshape(self.frames, self.n * self.n)
         outs = []
         for t0, t1 in self._ranges():
-            idx, w = self._get_pairs(t0, t1, x.device)
+            idx, w = self._pairs(t0, t1, x.device)
             vals = torch.gather(xf[t0:t1], 1, idx) * w.to(real)
             outs.append(vals.reshape(t1 - t0, self.views, self.n_det, 2 * self.n).sum(-1))
         return torch.cat(outs, dim=0)
@@ -223,7 +300,8 @@ class Radon(Linop):
 
 
 class _RadonAdjoint(Linop):
-    """Back-projection ``Aᵀ``: scatter-add of the forward's (index, weight) pairs."""
+    """Back-projection ``Aᵀ``: the transposed CSR matrix, or a scatter-add of the forward's
+    (index, weight) pairs without cache."""
 
     def __init__(self, fwd: Radon):
         self.fwd = fwd
@@ -232,9 +310,12 @@ class _RadonAdjoint(Linop):
     def _apply(self, y: torch.Tensor) -> torch.Tensor:
         fwd = self.fwd
         real = y.real.dtype if y.is_complex() else y.dtype
+        if fwd.cache:
+            a, at = fwd.matrices(y.device, real)
+            return _spmv(at, a, y.reshape(-1)).reshape(fwd.ishape)
         out = torch.zeros(fwd.frames, fwd.n * fwd.n, dtype=y.dtype, device=y.device)
         for t0, t1 in fwd._ranges():
-            idx, w = fwd._get_pairs(t0, t1, y.device)
+            idx, w = fwd._pairs(t0, t1, y.device)
             vals = y[t0:t1, :, :, None] * w.to(real).reshape(t1 - t0, fwd.views, fwd.n_det, -1)
             out[t0:t1] = out[t0:t1].scatter_add(1, idx, vals.reshape(t1 - t0, -1))
         return out.reshape(fwd.frames, fwd.n, fwd.n)

@@ -172,10 +172,48 @@ class REDPSM:
         if c.nonneg:
             fp = fp.clamp(min=0)
         pred = op(fp.to(g.dtype) if g.is_complex() else fp)
-        w = c.data_weight if c.data_weight is not None else getattr(op, "data_weight", 1.0)
-        data = w * (pred - g).abs().pow(2).sum()
+        data = self._weight(op) * (pred - g).abs().pow(2).sum()
         reg = c.xi * model.temporal().pow(2).sum() + c.chi * model.spatial.pow(2).sum()
         return fp, data, reg
+
+    def _weight(self, op: Linop) -> float:
+        c = self.config
+        return c.data_weight if c.data_weight is not None else getattr(op, "data_weight", 1.0)
+
+    def psm_grad(
+        self, model: PSM, op: Linop, g: torch.Tensor, target: torch.Tensor | None = None
+    ) -> float:
+        """Set ``.grad`` of ``(Λ, z)`` to the closed-form gradient of
+        ``w ||R f_psm - g||² + ξ ||Ψ||² + χ ||Λ||² [+ β/2 ||f_psm - target||²]`` and return the
+        data term. With ``f_psm = relu(Ψᵀ Λ_m)`` (``nonneg``) and the residual gradient
+        ``G = (2w Re Rᴴ(R f_psm - g) + β (f_psm - target)) ⊙ 1[Ψᵀ Λ_m ≥ 0]`` (``P × n²``):
+        ``∂Λ = mask ⊙ Ψ G + 2χ Λ``, ``∂z = (Λ_m Gᵀ + 2ξ Ψ) B``. One forward and one adjoint
+        application, no autograd graph (equal to autograd to round-off, see the tests)."""
+        c = self.config
+        with torch.no_grad():
+            psi = model.temporal()  # (R, P)
+            lm = model.spatial_basis().reshape(model.rank, -1)  # (R, n²)
+            pre = psi.T @ lm  # (P, n²)
+            fp = pre.clamp(min=0) if c.nonneg else pre
+            fpi = fp.reshape(op.ishape)
+            r = op(fpi.to(g.dtype) if g.is_complex() else fpi) - g  # (op may return a view)
+            w = self._weight(op)
+            data = w * float(
+                (r.real.pow(2).sum() + r.imag.pow(2).sum()) if r.is_complex() else r.pow(2).sum()
+            )
+            back = op.H(r)
+            if back.is_complex():
+                grad = (2 * w) * back.real.reshape(fp.shape)
+            else:
+                grad = back.reshape(fp.shape).mul_(2 * w)
+            if target is not None:  # in place: G += β (f_psm - target)
+                grad.add_(fp, alpha=c.beta).sub_(target.reshape(fp.shape), alpha=c.beta)
+            if c.nonneg:
+                grad.mul_(pre >= 0)  # relu derivative (torch.clamp convention at 0)
+            model.spatial.grad = (psi @ grad).reshape(model.spatial.shape) * model.mask
+            model.spatial.grad += (2 * c.chi) * model.spatial
+            model.z.grad = (lm @ grad.T + (2 * c.xi) * psi) @ model.bmat
+        return data
 
     def fit_psm(self, g, op: Linop, steps: int, lr: float, model: PSM | None = None) -> PSM:
         """Projection-domain PSM fit (no RED): ``steps`` Adam steps on data fit + penalties."""
@@ -183,10 +221,7 @@ class REDPSM:
         model = model or self.build_model(op, g.device)
         opt = torch.optim.Adam(model.parameters(), lr=lr)
         for _ in range(steps):
-            _, data, reg = self._loss_parts(model, op, g)
-            loss = data + reg
-            opt.zero_grad()
-            loss.backward()
+            self.psm_grad(model, op, g)
             opt.step()
         return model
 
@@ -229,11 +264,9 @@ class REDPSM:
 
             hist["psnr_psm"], hist["psnr_f"] = [], []
         for _ in range(c.outer_iters):
-            for _ in range(c.inner_iters):  # 1. PSM step
-                fp, data, reg = self._loss_parts(model, op, g)
-                loss = data + reg + 0.5 * c.beta * (fp - f + gam).pow(2).sum()
-                opt.zero_grad()
-                loss.backward()
+            target = f - gam  # β/2 ||f_psm - f + γ||²
+            for _ in range(c.inner_iters):  # 1. PSM step (closed-form gradient, Adam)
+                self.psm_grad(model, op, g, target)
                 opt.step()
             with torch.no_grad():
                 fp, data, _ = self._loss_parts(model, op, g)

@@ -122,11 +122,26 @@ def test_bad_input():
         acquisition_angles(4, 0)
 
 
-def test_memory_vs_dense():
+def test_sparse_matrix_matches_dense_and_memory():
+    """The cached CSR matrix holds exactly the nonzero entries of the dense matrix; its memory
+    (A and Aᵀ, int32 indices + float64 values) is far below the public code's dense matrix."""
+    small = Radon(acquisition_angles(3, 2), 9, n_det=14)
+    a = dense_matrix(small).real
+    assert small.nnz == int((a != 0).sum())
+    csr, csr_t = small.matrices()
+    assert torch.equal(csr.to_dense(), a.reshape(csr.shape))
+    assert torch.equal(csr_t.to_dense(), csr.to_dense().T)
+    rows = csr.shape[0] + csr.shape[1] + 2
+    assert small.nbytes == 2 * small.nnz * (4 + 8) + 4 * rows  # int32 indices
     op = Radon(acquisition_angles(256), 128, n_det=256)
     assert op.dense_nbytes == 256 * 256 * 128 * 128 * 4  # ≈ 4.3 GB as in the public code
-    assert op.nbytes == 8 * 256 * 256 * 2 * 128  # compact cache, 134 MB
-    assert op.nbytes < op.dense_nbytes / 30
+    assert op.nbytes < op.dense_nbytes / 20
+    assert Radon(acquisition_angles(4), 8, cache=False).nbytes == 0
+    # float32 inputs use a float32 copy of the same weights (nbytes still counts float64)
+    x = torch.rand(small.ishape, dtype=torch.float64)
+    y32 = small(x.float())
+    assert y32.dtype == torch.float32 and torch.allclose(y32.double(), small(x), rtol=1e-5)
+    assert small.nbytes == 2 * small.nnz * (4 + 8) + 4 * rows
 
 
 @pytest.mark.gpu
