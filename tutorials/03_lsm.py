@@ -109,7 +109,8 @@ for name, m in models.items():
 
 # %% [markdown]
 # ## Training with the shared Trainer
-# Adam (weight decay 1e-4) + StepLR, relative-L2 loss; validation metrics every epoch.
+# Adam (weight decay 1e-4 on the paper's batch-summed loss, i.e. 1e-4 / batch on the batch mean the
+# Trainer uses) + StepLR, relative-L2 loss; validation metrics every epoch.
 
 # %%
 cfg = OperatorTrainConfig(

@@ -15,7 +15,7 @@ from .metrics import (
     relative_l2,
 )
 from .navier_stokes import generate_navier_stokes, kolmogorov_forcing, navier_stokes_2d
-from .profiling import inference_throughput, peak_memory_mb
+from .profiling import inference_throughput, peak_memory_mb, reset_peak_memory
 from .training import (
     OperatorTrainConfig,
     field_metrics,
@@ -58,6 +58,7 @@ __all__ = [
     "peak_memory_mb",
     "register_datasets",
     "relative_l2",
+    "reset_peak_memory",
     "rollout",
     "rollout_step_fn",
     "threshold_permeability",

@@ -12,23 +12,16 @@ from dataclasses import dataclass
 from typing import Any
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
-from ._common import (
-    channels_last_linear,
-    check_input,
-    check_positive_int,
-    crop,
-    grid_channels,
-    pad_to_multiple,
-    resolve_config,
-)
-from .unet_blocks import UNet5
+from ._common import check_positive_int, resolve_config
+from .unet_blocks import _UNetOperator
 
 __all__ = ["LSM", "LSMConfig", "NeuralSpectralBlock"]
 
-PAD_MULTIPLE = 16
-MIN_SIZE = 4
+PAD_MULTIPLE = _UNetOperator.PAD_MULTIPLE
+MIN_SIZE = _UNetOperator.MIN_SIZE
 
 
 @dataclass(frozen=True)
@@ -89,9 +82,35 @@ class LSMConfig:
         return dataclasses.asdict(self)
 
 
-def _attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
-    """``softmax(q kᵀ) v`` over the last two axes, unscaled as in the paper's code (fused kernel)."""
-    return torch.nn.functional.scaled_dot_product_attention(q, k, v, scale=1.0)
+class _TrigTransition(torch.autograd.Function):
+    """``y = x + Σ_m W[c, m] φ_m(x)`` with φ = [sin(k x), cos(k x)] for the ``nb`` angular factors
+    ``k`` (already multiplied by π / nb); ``x`` (C, M), ``W`` (C, 2nb).
+
+    The basis is built once (one sin and one cos pass), the weighted sum and both gradients are
+    batched matrix products over the channel axis; autograd of the plain expression would
+    evaluate sin/cos again in the backward and run several elementwise passes over the basis.
+    """
+
+    @staticmethod
+    def forward(ctx: Any, x: torch.Tensor, weight: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
+        arg = x.unsqueeze(-1) * k  # (C, M, nb)
+        basis = torch.cat([torch.sin(arg), torch.cos(arg)], dim=-1)  # (C, M, 2nb)
+        ctx.save_for_backward(basis, weight, k)
+        return x + torch.bmm(basis, weight.unsqueeze(-1)).squeeze(-1)
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
+        basis, weight, k = ctx.saved_tensors
+        nb = k.numel()
+        gx = gw = None
+        if ctx.needs_input_grad[1]:
+            gw = torch.bmm(grad.unsqueeze(1), basis).squeeze(1)
+        if ctx.needs_input_grad[0]:
+            # d/dx [W_s sin(kx) + W_c cos(kx)] = k W_s cos(kx) − k W_c sin(kx)
+            dw = torch.cat([-weight[:, nb:] * k, weight[:, :nb] * k], dim=-1)
+            gx = grad * (1.0 + torch.bmm(basis, dw.unsqueeze(-1)).squeeze(-1))
+        return gx, gw, None
 
 
 class NeuralSpectralBlock(nn.Module):
@@ -105,6 +124,12 @@ class NeuralSpectralBlock(nn.Module):
     ``forward(x, patch)`` splits ``x`` into patches of side ``patch`` (each spatial size must be a
     multiple), encodes each patch's pixels into ``num_heads × num_token`` tokens by attention,
     evolves the tokens by ``T + Σ_m W[c, m] φ_m(T)``, decodes back by attention and adds ``x``.
+
+    Parameters and arithmetic are those of the paper's code; the computation is laid out on the
+    feature map itself (a strided view ``(B, ·, P_1, p_1, P_2, p_2)`` instead of copying patches
+    out): the encoder scores ``Z Kᵀ`` are one 1×1 convolution whose weights are ``Z`` composed
+    with the key projection, the softmaxes reduce over view axes, and the token transition is a
+    fused autograd function.
     """
 
     def __init__(
@@ -130,60 +155,62 @@ class NeuralSpectralBlock(nn.Module):
         self.latent = nn.Parameter(
             torch.rand(num_heads, num_token, channels // num_heads) / channels
         )
+        # output channels interleaved (head, C/H, {key, value}) as in the paper's code
         self.encoder_attn = conv(channels, 2 * channels, 1)
         self.decoder_attn = conv(channels, channels, 1)
 
-    def _patchify(self, x: torch.Tensor, patch: tuple[int, ...]) -> torch.Tensor:
-        """(B, C, *S) → (B·P, C, L) with P patches of L pixels."""
-        b, c, *sizes = x.shape
-        d = len(sizes)
-        shape = [b, c]
-        for s, p in zip(sizes, patch):
-            shape += [s // p, p]
-        x = x.reshape(shape)
-        perm = [0, *[2 + 2 * i for i in range(d)], 1, *[3 + 2 * i for i in range(d)]]
-        return x.permute(perm).reshape(-1, c, math.prod(patch))
-
-    def _unpatchify(
-        self, x: torch.Tensor, sizes: list[int], patch: tuple[int, ...]
-    ) -> torch.Tensor:
-        d = len(sizes)
-        b = x.shape[0] // math.prod(s // p for s, p in zip(sizes, patch))
-        c = x.shape[1]
-        x = x.reshape(b, *[s // p for s, p in zip(sizes, patch)], c, *patch)
-        perm = [0, d + 1]
-        for i in range(d):
-            perm += [1 + i, d + 2 + i]
-        return x.permute(perm).reshape(b, c, *sizes)
+    def _encoder_conv(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Scores ``Z Kᵀ`` (B, H·T, L, P) and values (B, C, L, P) of ``x`` (B, C, L, P)."""
+        h, t, c = self.num_heads, self.num_token, self.channels
+        w = self.encoder_attn.weight.reshape(c, 2, c)  # (out (head, C/H), {k, v}, in)
+        b = self.encoder_attn.bias.reshape(c, 2)
+        z = self.latent  # (H, T, C/H)
+        w_s = torch.einsum("htd,hdi->hti", z, w[:, 0].reshape(h, c // h, c)).reshape(h * t, c)
+        b_s = torch.einsum("htd,hd->ht", z, b[:, 0].reshape(h, c // h)).reshape(h * t)
+        weight = torch.cat([w_s, w[:, 1]])
+        out = F.conv2d(x, weight.reshape(h * t + c, c, 1, 1), torch.cat([b_s, b[:, 1]]))
+        return out[:, : h * t], out[:, h * t :]
 
     def forward(self, x: torch.Tensor, patch: tuple[int, ...]) -> torch.Tensor:
-        _, c, *sizes = x.shape
+        bsz, c, *sizes = x.shape
         if any(s % p for s, p in zip(sizes, patch)):
             raise ValueError(f"patch: sizes {tuple(sizes)} are not multiples of patch {patch}")
-        h, t = self.num_heads, self.num_token
-        kv = self._patchify(self.encoder_attn(x), patch)  # (N, 2C, L)
-        q = self._patchify(self.decoder_attn(x), patch)  # (N, C, L)
-        xp = self._patchify(x, patch)
-        n, _, L = xp.shape
-        # (1) encoder attention: shared tokens attend over the patch's pixels
-        kv = kv.reshape(n, h, c // h, 2, L)
-        k, v = kv[..., 0, :].transpose(-1, -2), kv[..., 1, :].transpose(-1, -2)  # (N, H, L, C/H)
-        z = self.latent.unsqueeze(0).expand(n, -1, -1, -1)  # (N, H, T, C/H)
-        tokens = _attention(z, k, v) + z  # softmax_pixels(Z Kᵀ) V + Z
-        tokens = tokens.permute(0, 1, 3, 2).reshape(n, c, t)  # (N, C, T)
-        # (2) latent transition with the trigonometric basis
-        arg = math.pi * tokens.unsqueeze(-1) * self.modes.to(tokens.dtype)
-        basis = torch.cat([torch.sin(arg), torch.cos(arg)], dim=-1)  # (N, C, T, 2nb)
-        tokens = tokens + (basis * self.weights[:, None, :].to(basis.dtype)).sum(-1)
-        # (3) decoder attention: pixels query the tokens (keys = values = tokens)
-        tok = tokens.reshape(n, h, c // h, t).transpose(-1, -2)  # (N, H, T, C/H)
-        qh = q.reshape(n, h, c // h, L).transpose(-1, -2)  # (N, H, L, C/H)
-        out = _attention(qh, tok, tok)  # softmax_tokens(Q Tᵀ) T: (N, H, L, C/H)
-        out = out.transpose(-1, -2).reshape(n, c, L) + xp
-        return self._unpatchify(out, sizes, patch)
+        h, t, d = self.num_heads, self.num_token, c // self.num_heads
+        nd = len(sizes)
+        counts = [s // p for s, p in zip(sizes, patch)]
+        # (B, C, *S) → (B, C, L, P): offset inside the patch (L) outer, patch index (P) inner,
+        # so every reduction below runs over an outer axis with long contiguous inner rows
+        grid: list[int] = []
+        for n_p, p in zip(counts, patch):
+            grid += [n_p, p]
+        to_lp = [0, 1, *range(3, 2 + 2 * nd, 2), *range(2, 2 + 2 * nd, 2)]
+        n_l, n_p = math.prod(patch), math.prod(counts)
+        xl = x.reshape(bsz, c, *grid).permute(to_lp).reshape(bsz, c, n_l, n_p)
+        # (1) encoder attention: shared tokens attend over each patch's pixels (softmax over L)
+        scores, v = self._encoder_conv(xl)
+        scores = scores.reshape(bsz, h, t, 1, n_l, n_p)
+        attn = torch.softmax(scores, dim=4)
+        tokens = (attn * v.reshape(bsz, h, 1, d, n_l, n_p)).sum(dim=4)  # (B, H, T, d, P)
+        tokens = tokens + self.latent.reshape(1, h, t, d, 1)
+        # (2) latent transition with the trigonometric basis, channels (h, d) first
+        flat = tokens.permute(1, 3, 0, 2, 4).reshape(c, -1)
+        k = (math.pi * self.modes).to(flat.dtype)
+        flat = _TrigTransition.apply(flat, self.weights.to(flat.dtype), k)
+        tokens = flat.reshape(h, d, bsz, t, 1, n_p).permute(2, 0, 3, 1, 4, 5)  # (B,H,T,d,1,P)
+        # (3) decoder attention: pixels query the tokens (keys = values = tokens), softmax over T
+        wq = self.decoder_attn.weight.reshape(c, c, 1, 1)
+        q = F.conv2d(xl, wq, self.decoder_attn.bias).reshape(bsz, h, 1, d, n_l, n_p)
+        a2 = torch.softmax((q * tokens).sum(dim=3, keepdim=True), dim=2)  # (B, H, T, 1, L, P)
+        out = (a2 * tokens).sum(dim=2).reshape(bsz, c, n_l, n_p) + xl
+        # back to (B, C, *S)
+        out = out.reshape(bsz, c, *patch, *counts)
+        back = [0, 1]
+        for i in range(nd):
+            back += [2 + nd + i, 2 + i]
+        return out.permute(back).reshape(bsz, c, *sizes)
 
 
-class LSM(nn.Module):
+class LSM(_UNetOperator):
     """Latent Spectral Model: ``(B, in_channels, *S) → (B, out_channels, *S)``, any ``S ≥ 4``.
 
     Lift (C_in + d grid channels → width) → zero-pad to multiples of 16 → 5-level U-Net whose
@@ -192,35 +219,25 @@ class LSM(nn.Module):
     """
 
     def __init__(self, config: LSMConfig | None = None, **kwargs: Any) -> None:
-        super().__init__()
-        config = resolve_config(config, LSMConfig, kwargs)
-        self.config = cfg = config
-        conv = nn.Conv2d if cfg.ndim == 2 else nn.Conv3d
-        self.fc0 = nn.Linear(cfg.in_channels + cfg.ndim, cfg.width)
-        self.unet = UNet5(cfg.width, cfg.ndim)
-        self.blocks = nn.ModuleList(
-            NeuralSpectralBlock(c, cfg.num_basis, cfg.num_token, cfg.num_heads, cfg.ndim)
-            for c in self.unet.channels
+        cfg = resolve_config(config, LSMConfig, kwargs)
+        super().__init__(
+            cfg.in_channels,
+            cfg.out_channels,
+            cfg.width,
+            cfg.ndim,
+            cfg.head_width,
+            make_blocks=lambda chans: nn.ModuleList(
+                NeuralSpectralBlock(c, cfg.num_basis, cfg.num_token, cfg.num_heads, cfg.ndim)
+                for c in chans
+            ),
         )
-        self.outc = conv(cfg.width, cfg.width, 1)
-        self.fc1 = nn.Linear(cfg.width, cfg.head_width)
-        self.fc2 = nn.Linear(cfg.head_width, cfg.out_channels)
+        self.config = cfg
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        cfg = self.config
-        check_input(x, in_channels=cfg.in_channels, ndim=cfg.ndim, min_size=MIN_SIZE, model="LSM")
-        sizes = tuple(x.shape[2:])
-        x = torch.cat([x, grid_channels(x)], dim=1)
-        x = channels_last_linear(self.fc0, x)
-        x, padded = pad_to_multiple(x, PAD_MULTIPLE)
-        patch = cfg.patch_size or tuple(p // PAD_MULTIPLE for p in padded)
+    def _processors(self, padded: tuple[int, ...]) -> list:
+        patch = self.config.patch_size or tuple(p // PAD_MULTIPLE for p in padded)
         if any(p % (PAD_MULTIPLE * q) for p, q in zip(padded, patch)):
             raise ValueError(
                 f"LSMConfig.patch_size {patch} must divide the coarsest level "
                 f"{tuple(p // PAD_MULTIPLE for p in padded)}"
             )
-        processors = [(lambda f, blk=blk: blk(f, patch)) for blk in self.blocks]
-        x = self.unet(x, processors)
-        x = crop(self.outc(x), sizes)
-        x = channels_last_linear(self.fc1, x)
-        return channels_last_linear(self.fc2, torch.nn.functional.gelu(x))
+        return [(lambda f, blk=blk: blk(f, patch)) for blk in self.blocks]

@@ -97,13 +97,20 @@ class RelativeL2Loss(nn.Module):
     Args:
         denormalize: optional callable applied to both prediction and target first (score in
             physical units when the model is trained on normalised data).
+        per_frame: for rollouts ``(B, T, ...)``: the sum over the T frames of each frame's
+            relative L2 (the loss of the LSM/FNO Navier–Stokes code), then the batch mean.
     """
 
-    def __init__(self, denormalize=None) -> None:
+    def __init__(self, denormalize=None, per_frame: bool = False) -> None:
         super().__init__()
         self.denormalize = denormalize
+        self.per_frame = per_frame
 
     def forward(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         if self.denormalize is not None:
             pred, target = self.denormalize(pred), self.denormalize(target)
+        if self.per_frame:
+            _check_pair(pred, target)
+            b, t = pred.shape[:2]
+            return relative_l2(pred.reshape(b * t, -1), target.reshape(b * t, -1)).sum() / b
         return relative_l2(pred, target).mean()

@@ -5,24 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import torch
-import torch.nn.functional as F
-from torch import nn
-
-from ._common import (
-    channels_last_linear,
-    check_input,
-    check_positive_int,
-    crop,
-    grid_channels,
-    pad_to_multiple,
-    resolve_config,
-)
-from .unet_blocks import UNet5
+from ._common import check_positive_int, resolve_config
+from .unet_blocks import _UNetOperator
 
 __all__ = ["UNet", "UNetConfig"]
 
-MIN_SIZE = 4
+MIN_SIZE = _UNetOperator.MIN_SIZE
 
 
 @dataclass(frozen=True)
@@ -42,25 +30,13 @@ class UNetConfig:
             raise ValueError(f"UNetConfig.ndim: expected 2 or 3, got {self.ndim!r}")
 
 
-class UNet(nn.Module):
-    """``(B, in_channels, *S) → (B, out_channels, *S)``; pads to multiples of 16 and crops."""
+class UNet(_UNetOperator):
+    """``(B, in_channels, *S) → (B, out_channels, *S)``; pads to multiples of 16 and crops.
+
+    LSM without the neural spectral blocks: the same lift, 5-level U-Net and head.
+    """
 
     def __init__(self, config: UNetConfig | None = None, **kwargs: Any) -> None:
-        super().__init__()
-        config = resolve_config(config, UNetConfig, kwargs)
-        self.config = cfg = config
-        conv = nn.Conv2d if cfg.ndim == 2 else nn.Conv3d
-        self.fc0 = nn.Linear(cfg.in_channels + cfg.ndim, cfg.width)
-        self.unet = UNet5(cfg.width, cfg.ndim)
-        self.outc = conv(cfg.width, cfg.width, 1)
-        self.fc1 = nn.Linear(cfg.width, cfg.head_width)
-        self.fc2 = nn.Linear(cfg.head_width, cfg.out_channels)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        cfg = self.config
-        check_input(x, in_channels=cfg.in_channels, ndim=cfg.ndim, min_size=MIN_SIZE, model="UNet")
-        sizes = tuple(x.shape[2:])
-        x = channels_last_linear(self.fc0, torch.cat([x, grid_channels(x)], dim=1))
-        x, _ = pad_to_multiple(x, 16)
-        x = crop(self.outc(self.unet(x)), sizes)
-        return channels_last_linear(self.fc2, F.gelu(channels_last_linear(self.fc1, x)))
+        cfg = resolve_config(config, UNetConfig, kwargs)
+        super().__init__(cfg.in_channels, cfg.out_channels, cfg.width, cfg.ndim, cfg.head_width)
+        self.config = cfg

@@ -8,6 +8,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ._common import channels_last_linear, check_input, crop, grid_channels, pad_to_multiple
+
 _CONV = {2: nn.Conv2d, 3: nn.Conv3d}
 _NORM = {2: nn.BatchNorm2d, 3: nn.BatchNorm3d}
 _POOL = {2: nn.MaxPool2d, 3: nn.MaxPool3d}
@@ -93,3 +95,54 @@ class UNet5(nn.Module):
         x = self.up2(x, feats[2])
         x = self.up3(x, feats[1])
         return self.up4(x, feats[0])
+
+
+class _UNetOperator(nn.Module):
+    """Shared body of :class:`~sciml.operators.LSM` and :class:`~sciml.operators.UNet`.
+
+    ``(B, in_channels, *S) → (B, out_channels, *S)``: lift (C_in + d grid channels → width,
+    ``fc0``) → zero-pad to multiples of 16 → :class:`UNet5` (with the optional encoder-feature
+    processors of :meth:`_processors`) → 1×1 conv (``outc``) → crop → MLP ``fc1`` → GELU →
+    ``fc2``. ``make_blocks(channels)`` builds the per-level modules (stored as ``blocks``) that
+    an override of :meth:`_processors` applies.
+    """
+
+    PAD_MULTIPLE = 16
+    MIN_SIZE = 4
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        width: int,
+        ndim: int,
+        head_width: int,
+        make_blocks: Callable[[tuple[int, ...]], nn.Module] | None = None,
+    ) -> None:
+        super().__init__()
+        self.fc0 = nn.Linear(in_channels + ndim, width)
+        self.unet = UNet5(width, ndim)
+        if make_blocks is not None:  # created here to keep the parameter initialisation order
+            self.blocks = make_blocks(self.unet.channels)
+        self.outc = _CONV[ndim](width, width, 1)
+        self.fc1 = nn.Linear(width, head_width)
+        self.fc2 = nn.Linear(head_width, out_channels)
+        self._in_channels, self._ndim = in_channels, ndim
+
+    def _processors(self, padded: tuple[int, ...]) -> list[Callable] | None:
+        """Callables applied to the 5 encoder features (None: plain U-Net)."""
+        return None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        check_input(
+            x,
+            in_channels=self._in_channels,
+            ndim=self._ndim,
+            min_size=self.MIN_SIZE,
+            model=type(self).__name__,
+        )
+        sizes = tuple(x.shape[2:])
+        x = channels_last_linear(self.fc0, torch.cat([x, grid_channels(x)], dim=1))
+        x, padded = pad_to_multiple(x, self.PAD_MULTIPLE)
+        x = crop(self.outc(self.unet(x, self._processors(padded))), sizes)
+        return channels_last_linear(self.fc2, F.gelu(channels_last_linear(self.fc1, x)))

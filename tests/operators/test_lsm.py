@@ -32,7 +32,9 @@ def test_parameter_counts_match_the_reference():
         assert abs(count_parameters(LSM(width=width)) - ref) / ref < 0.01
 
 
-def _naive_block(blk: NeuralSpectralBlock, x: torch.Tensor, p: int) -> torch.Tensor:
+def _naive_block(
+    blk: NeuralSpectralBlock, x: torch.Tensor, p: int, pw: int | None = None
+) -> torch.Tensor:
     """Per-patch loop written from the paper's equations (independent of the vectorised code)."""
     b, c, hh, ww = x.shape
     kv = blk.encoder_attn(x)
@@ -40,13 +42,14 @@ def _naive_block(blk: NeuralSpectralBlock, x: torch.Tensor, p: int) -> torch.Ten
     h, t = blk.num_heads, blk.num_token
     d = c // h
     nb = blk.weights.shape[1] // 2
+    pw = p if pw is None else pw
     out = torch.empty_like(x)
     for bi in range(b):
         for i in range(0, hh, p):
-            for j in range(0, ww, p):
-                pix = x[bi, :, i : i + p, j : j + p].reshape(c, -1)  # (C, L)
-                kvp = kv[bi, :, i : i + p, j : j + p].reshape(2 * c, -1)
-                qp = q[bi, :, i : i + p, j : j + p].reshape(c, -1)
+            for j in range(0, ww, pw):
+                pix = x[bi, :, i : i + p, j : j + pw].reshape(c, -1)  # (C, L)
+                kvp = kv[bi, :, i : i + p, j : j + pw].reshape(2 * c, -1)
+                qp = q[bi, :, i : i + p, j : j + pw].reshape(c, -1)
                 tokens = torch.empty(c, t)
                 for hd in range(h):
                     # channel layout of the 1×1 conv output: (head, C/H, {key, value})
@@ -62,12 +65,12 @@ def _naive_block(blk: NeuralSpectralBlock, x: torch.Tensor, p: int) -> torch.Ten
                     feats.append(torch.cos(math.pi * k * tokens / nb))
                 phi = torch.stack(feats, -1)  # (C, T, 2nb)
                 tokens = tokens + (phi * blk.weights[:, None, :]).sum(-1)
-                res = torch.empty(c, p * p)
+                res = torch.empty(c, p * pw)
                 for hd in range(h):
                     tok = tokens[hd * d : (hd + 1) * d].T  # (T, d)
                     qq = qp[hd * d : (hd + 1) * d].T  # (L, d)
                     res[hd * d : (hd + 1) * d] = (torch.softmax(qq @ tok.T, -1) @ tok).T
-                out[bi, :, i : i + p, j : j + p] = (res + pix).reshape(c, p, p)
+                out[bi, :, i : i + p, j : j + pw] = (res + pix).reshape(c, p, pw)
     return out
 
 
@@ -82,6 +85,73 @@ def test_spectral_block_matches_naive_per_patch_reference():
         got = blk(x, (3, 3))
         ref = _naive_block(blk, x, 3)
     torch.testing.assert_close(got, ref, rtol=1e-5, atol=1e-5)
+
+
+def _naive_block_nd(blk: NeuralSpectralBlock, x: torch.Tensor, patch: tuple[int, ...]):
+    """Any-dimensional per-patch loop: gather each patch's pixels (any order — attention is
+    invariant to the pixel order inside a patch), apply the 2-D naive block to them as a
+    (1, L) image with patch (1, L), scatter back."""
+    import itertools
+
+    sizes = x.shape[2:]
+    kv_conv = torch.nn.Conv2d(blk.channels, 2 * blk.channels, 1)
+    q_conv = torch.nn.Conv2d(blk.channels, blk.channels, 1)
+    with torch.no_grad():
+        kv_conv.weight.copy_(blk.encoder_attn.weight.reshape(kv_conv.weight.shape))
+        kv_conv.bias.copy_(blk.encoder_attn.bias)
+        q_conv.weight.copy_(blk.decoder_attn.weight.reshape(q_conv.weight.shape))
+        q_conv.bias.copy_(blk.decoder_attn.bias)
+    flat = NeuralSpectralBlock(
+        blk.channels, blk.weights.shape[1] // 2, blk.num_token, blk.num_heads
+    )
+    flat.load_state_dict(
+        {
+            **blk.state_dict(),
+            **{
+                "encoder_attn.weight": kv_conv.weight,
+                "encoder_attn.bias": kv_conv.bias,
+                "decoder_attn.weight": q_conv.weight,
+                "decoder_attn.bias": q_conv.bias,
+            },
+        }
+    )
+    out = torch.empty_like(x)
+    for origin in itertools.product(*[range(0, s, p) for s, p in zip(sizes, patch)]):
+        idx = (slice(None), slice(None), *[slice(o, o + p) for o, p in zip(origin, patch)])
+        pix = x[idx].reshape(x.shape[0], x.shape[1], 1, -1)
+        out[idx] = _naive_block(flat, pix, 1, pix.shape[-1]).reshape(x[idx].shape)
+    return out
+
+
+def test_spectral_block_3d_matches_per_patch_reference():
+    torch.manual_seed(3)
+    blk = NeuralSpectralBlock(8, num_basis=4, num_token=3, num_heads=2, ndim=3)
+    with torch.no_grad():
+        blk.weights.normal_()
+        blk.latent.normal_()
+    x = torch.randn(2, 8, 4, 6, 3)
+    with torch.no_grad():
+        got = blk(x, (2, 3, 3))
+        ref = _naive_block_nd(blk, x, (2, 3, 3))
+    torch.testing.assert_close(got, ref, rtol=1e-5, atol=1e-5)
+
+
+def test_trig_transition_gradients_match_autograd_of_the_formula():
+    from sciml.operators.lsm import _TrigTransition
+
+    torch.manual_seed(4)
+    x = torch.randn(5, 7, dtype=torch.float64, requires_grad=True)
+    w = torch.randn(5, 6, dtype=torch.float64, requires_grad=True)
+    k = math.pi * torch.arange(3, dtype=torch.float64) / 3
+    g = torch.randn(5, 7, dtype=torch.float64)
+    arg = x.unsqueeze(-1) * k
+    ref = x + (torch.cat([arg.sin(), arg.cos()], -1) * w[:, None, :]).sum(-1)
+    gx_ref, gw_ref = torch.autograd.grad(ref, (x, w), g)
+    out = _TrigTransition.apply(x, w, k)
+    gx, gw = torch.autograd.grad(out, (x, w), g)
+    torch.testing.assert_close(out, ref, rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(gx, gx_ref, rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(gw, gw_ref, rtol=1e-12, atol=1e-12)
 
 
 def test_gradients_reach_every_parameter_and_match_finite_differences():

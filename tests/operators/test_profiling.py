@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from sciml.operators import inference_throughput, peak_memory_mb
+from sciml.operators import inference_throughput, peak_memory_mb, reset_peak_memory
 
 
 def test_inference_throughput_restores_mode():
@@ -24,3 +24,19 @@ def test_peak_memory_at_least_current_rss():
     status = Path("/proc/self/status").read_text().splitlines()
     rss_kb = next(int(line.split()[1]) for line in status if line.startswith("VmRSS"))
     assert peak_memory_mb("cpu") >= rss_kb / 1024 * 0.99
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/status")
+def test_reset_peak_memory_forgets_a_freed_allocation():
+    def rss_mb() -> float:
+        status = Path("/proc/self/status").read_text().splitlines()
+        return next(int(line.split()[1]) for line in status if line.startswith("VmRSS")) / 1024
+
+    big = torch.ones(64 * 2**20 // 4)  # 64 MiB, touched
+    held = peak_memory_mb("cpu")
+    assert held >= rss_mb() * 0.99
+    del big
+    if not reset_peak_memory("cpu"):
+        pytest.skip("/proc/self/clear_refs is not writable here")
+    assert peak_memory_mb("cpu") < held - 32  # the freed 64 MiB no longer counts
+    assert peak_memory_mb("cpu") >= rss_mb() * 0.99

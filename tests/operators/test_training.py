@@ -7,6 +7,7 @@ import importlib.util
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 
 from sciml.data import FieldDataset, write_dataset
@@ -14,6 +15,7 @@ from sciml.operators import (
     DARCY_SIZES,
     NS_SIZES,
     OperatorTrainConfig,
+    RelativeL2Loss,
     field_metrics,
     fit_for_time,
     fit_operator,
@@ -88,3 +90,56 @@ def test_bench_declares_the_same_dataset_sizes():
     sizes = {d["name"]: d["sizes"] for d in mod.DATASETS}
     assert sizes == {"darcy": DARCY_SIZES, "navier-stokes": NS_SIZES}
     assert {b["name"] for b in mod.BENCHMARKS} == {"lsm-darcy", "lsm-ns"}
+
+
+def test_per_frame_loss_is_the_sum_of_frame_relative_errors():
+    torch.manual_seed(0)
+    p, t = torch.randn(2, 3, 3, 4, 4, dtype=torch.float64)
+    got = RelativeL2Loss(per_frame=True)(p, t)
+    ref = sum(
+        float(np.linalg.norm(p[b, f] - t[b, f]) / np.linalg.norm(t[b, f]))
+        for b in range(3)
+        for f in range(3)
+    )
+    assert abs(got.item() - ref / 3) < 1e-12
+    assert abs(RelativeL2Loss()(p, t).item() - relative_l2(p, t).mean().item()) < 1e-15
+
+
+def test_weight_decay_equals_the_papers_summed_loss():
+    # Adam on sum_b loss_b with decay wd == Adam on mean_b loss_b with decay wd / B
+    torch.manual_seed(0)
+    x, y = torch.randn(5, 3, dtype=torch.float64), torch.randn(5, dtype=torch.float64)
+    cfg = OperatorTrainConfig(batch_size=5, weight_decay=0.3, lr=0.1)
+    assert cfg.adam_weight_decay == 0.3 / 5
+    assert OperatorTrainConfig(weight_decay=0.3, sum_loss_decay=False).adam_weight_decay == 0.3
+    w_sum = torch.ones(3, dtype=torch.float64, requires_grad=True)
+    w_mean = torch.ones(3, dtype=torch.float64, requires_grad=True)
+    o_sum = torch.optim.Adam([w_sum], lr=0.1, weight_decay=cfg.weight_decay, eps=0)
+    o_mean = torch.optim.Adam([w_mean], lr=0.1, weight_decay=cfg.adam_weight_decay, eps=0)
+    for _ in range(5):
+        for w, o, red in ((w_sum, o_sum, torch.sum), (w_mean, o_mean, torch.mean)):
+            o.zero_grad()
+            red((x @ w - y) ** 2).backward()
+            o.step()
+    torch.testing.assert_close(w_sum, w_mean, rtol=1e-12, atol=1e-12)
+
+
+def test_budget_schedule_compresses_steplr_to_the_budget(tmp_path):
+    ticks = iter(range(10_000))  # a fake clock read twice per epoch: every epoch costs 1 s
+    train = FieldDataset(_tiny_field_file(tmp_path), "train", normalize=True)
+    cfg = OperatorTrainConfig(
+        epochs=500, step_size=100, gamma=0.5, lr=0.08, batch_size=4, progress=False
+    )
+    _, hist = fit_for_time(
+        torch.nn.Conv2d(1, 1, 1),
+        train,
+        10.0,
+        cfg,
+        clock=lambda: float(next(ticks)),
+        budget_schedule=True,
+    )
+    # 500 epochs with a halving every 100 -> halvings at 20/40/60/80 % of the 10 s budget
+    assert [h["lr"] for h in hist] == [0.08 / 2 ** (e // 2) for e in range(10)]
+    assert all(h["time_s"] == 1.0 for h in hist)
+    with pytest.raises(ValueError, match="clock"):
+        fit_for_time(torch.nn.Conv2d(1, 1, 1), train, 1.0, cfg, clock="cpu")
