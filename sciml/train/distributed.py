@@ -91,6 +91,19 @@ def all_reduce_mean(x: torch.Tensor) -> torch.Tensor:
     return y / world_size()
 
 
+def broadcast_buffers(module: torch.nn.Module, src: int = 0) -> None:
+    """Copy the buffers of ``module`` (e.g. BatchNorm running statistics) from rank ``src`` to
+    every rank, in place (no-op in a single process).
+
+    DDP broadcasts buffers at the start of each forward, so after the last training step every
+    rank holds statistics updated from its own shard; this makes them one model again (the same
+    convention as DDP: rank ``src`` wins).
+    """
+    if is_distributed():
+        for buf in module.buffers():
+            dist.broadcast(buf.data, src=src)
+
+
 def all_gather_object(obj: Any) -> list[Any]:
     """List of ``obj`` from every rank, in rank order (``[obj]`` in a single process)."""
     if not is_distributed():

@@ -366,6 +366,7 @@ class Trainer:
             generator.manual_seed(cfg.seed + epoch - 1)  # worker seeds, without global RNG
             lr = float(self.optimizer.param_groups[0]["lr"])
             train_loss = self._train_epoch(train_model, loader, epoch, steps_log)
+            D.broadcast_buffers(model)  # one set of running statistics for eval/checkpoints
             record: dict[str, Any] = {
                 "epoch": epoch,
                 "train_loss": train_loss,

@@ -107,6 +107,23 @@ def rollout_run(batch_size: int) -> Trainer:
     return trainer
 
 
+def batchnorm_run(batch_size: int) -> Trainer:
+    """A BatchNorm model: each rank updates its running statistics from its own shard."""
+    train, _, _ = problem()
+    torch.manual_seed(6)
+    model = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.Tanh(), nn.Linear(8, 1))
+    trainer = Trainer(
+        model,
+        lambda p, t: ((p - t) ** 2).mean(),
+        optimizer=lambda params: torch.optim.SGD(params, lr=0.05),
+        config=TrainerConfig(
+            epochs=2, batch_size=batch_size, shuffle=True, seed=7, dtype="float64", progress=False
+        ),
+    )
+    trainer.fit(train)
+    return trainer
+
+
 def main() -> None:
     out = Path(sys.argv[1])
     train, val, model = problem()
@@ -119,9 +136,11 @@ def main() -> None:
     dropout_run(out / "dropout_resumed", 2, resume=False)
     resumed = dropout_run(out / "dropout_resumed", 3, resume=True)
     rollout = rollout_run(GLOBAL_BATCH // world)
+    batchnorm = batchnorm_run(GLOBAL_BATCH // world)
     torch.save(
         {
             "rollout": rollout.model.state_dict(),
+            "batchnorm": batchnorm.model.state_dict(),
             "dropout_full": full.model.state_dict(),
             "dropout_resumed": resumed.model.state_dict(),
             "rank": int(os.environ["RANK"]),

@@ -110,6 +110,13 @@ def test_two_process_gloo_equals_single_process(tmp_path):
     for key, ref in rollout.items():
         torch.testing.assert_close(r0["rollout"][key], ref, rtol=0, atol=1e-12)
         assert torch.equal(r1["rollout"][key], r0["rollout"][key])
+    # BatchNorm running statistics: updated from each rank's own shard in the last step, then
+    # made one model again (rank 0's, as DDP does) so evaluation and checkpoints agree
+    bn0, bn1 = r0["batchnorm"], r1["batchnorm"]
+    assert torch.equal(bn0["1.running_mean"], bn1["1.running_mean"])
+    assert torch.equal(bn0["1.running_var"], bn1["1.running_var"])
+    assert int(bn0["1.num_batches_tracked"]) == 2 * 32 // W.GLOBAL_BATCH  # 2 epochs x 4 steps
+    assert bn0["1.running_mean"].abs().max() > 1e-3  # really updated from data
     # DDP resume (each rank's dropout RNG stream restored from the checkpoint) is bitwise
     # exact, and the ranks' parameters stay identical
     for r in (r0, r1):
