@@ -125,9 +125,23 @@ def _check_dataset(ds: Any, name: str) -> int:
 
 
 def _num_samples(pred: Any, target: Any) -> int:
+    """Batch size: leading dimension of the first non-scalar tensor in ``target``, then in
+    ``pred``, looking inside tuples, lists and dicts (models may return several outputs)."""
+
+    def first(x: Any) -> int | None:
+        if isinstance(x, torch.Tensor):
+            return int(x.shape[0]) if x.ndim >= 1 else None
+        items = x.values() if isinstance(x, dict) else x if isinstance(x, list | tuple) else ()
+        for item in items:
+            n = first(item)
+            if n is not None:
+                return n
+        return None
+
     for t in (target, pred):
-        if isinstance(t, torch.Tensor) and t.ndim >= 1:
-            return int(t.shape[0])
+        n = first(t)
+        if n is not None:
+            return n
     return 1
 
 

@@ -228,6 +228,27 @@ def test_evaluate_and_predict_match_direct_computation():
     torch.testing.assert_close(trainer.predict(DictDataset(data)), p)
 
 
+def test_tuple_outputs_are_weighted_by_their_batch_size():
+    # a model with several outputs and a tuple target (as SpaceTime returns): the batches of
+    # 4, 4, 2 must be weighted by their sizes, so the result is the exact mean over samples
+    data = regression_data(n=10, d=4, seed=6)
+    x, y = data.tensors
+    model = linear(4, seed=2)
+
+    def step_fn(m, batch):
+        xb, yb = batch
+        out = m(xb)
+        return (out, 2.0 * out), (yb, torch.tensor(0.0))
+
+    def loss(p, t):
+        return ((p[0] - t[0]) ** 2).mean()
+
+    trainer = Trainer(model, loss, config=_cfg(batch_size=4), step_fn=step_fn)
+    with torch.no_grad():
+        ref = float(((model(x) - y) ** 2).mean())
+    assert trainer.evaluate(data)["loss"] == pytest.approx(ref, rel=1e-6)
+
+
 def test_dropout_is_off_in_evaluate_and_on_in_training():
     data = regression_data(n=8)
     model = dropout_mlp()
