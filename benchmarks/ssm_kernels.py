@@ -5,7 +5,7 @@ Each (method, L) runs in a fresh subprocess (so peak-RSS deltas are per measurem
 call, then ``--repeats`` timed calls; the median is reported. Writes
 ``benchmarks/results/ssm_kernels.json`` and prints a table.
 
-    OMP_NUM_THREADS=2 python benchmarks/ssm_kernels.py [--repeats 5] [--device cpu] [--quick]
+    OMP_NUM_THREADS=1 python benchmarks/ssm_kernels.py --repeats 3 [--device cpu] [--quick]
 
 Reference (issue #5, public SpaceTime code on this CPU, 128 kernels, d = 64): repeated squaring
 47 / 398 / 3831 ms, its unused fast routine 7.4 / 20.9 / 283 ms at L = 1024 / 8192 / 65536.
@@ -64,17 +64,20 @@ def _worker(method: str, L: int, repeats: int, device: str, H: int, d: int) -> d
     if not (method == "naive" and L > 8192):  # explicit powers: a Python loop, nothing to warm
         K = run()  # warm-up
         sync()
-    times = []
+    times, cpu_times = [], []
     for _ in range(repeats):
-        t0 = time.perf_counter()
+        c0, t0 = time.process_time(), time.perf_counter()
         K = run()
         sync()
         times.append(time.perf_counter() - t0)
+        cpu_times.append(time.process_time() - c0)
     out = {
         "method": method,
         "L": L,
         "median_ms": 1e3 * statistics.median(times),
         "times_ms": [1e3 * t for t in times],
+        # process CPU time: with 1 thread, robust to other processes competing for the cores
+        "median_cpu_ms": 1e3 * statistics.median(cpu_times),
         "peak_rss_delta_mb": (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss0) / 1024.0,
     }
     if device.startswith("cuda"):
@@ -143,7 +146,8 @@ def main() -> None:
             row = json.loads(res.stdout.strip().splitlines()[-1])
             rows.append(row)
             print(
-                f"{method:9s} L={L:6d}  {row['median_ms']:10.1f} ms  peak RSS +{row['peak_rss_delta_mb']:.0f} MB",
+                f"{method:9s} L={L:6d}  {row['median_ms']:10.1f} ms wall  {row['median_cpu_ms']:10.1f} ms CPU"
+                f"  peak RSS +{row['peak_rss_delta_mb']:.0f} MB",
                 flush=True,
             )
     by = {(r["method"], r["L"]): r for r in rows if "median_ms" in r}
@@ -155,7 +159,13 @@ def main() -> None:
         for m in ("squaring", "naive"):
             if (m, L) in by:
                 ratios[f"{m}_over_ours_L{L}"] = by[(m, L)]["median_ms"] / ours["median_ms"]
+                ratios[f"{m}_over_ours_cpu_L{L}"] = (
+                    by[(m, L)]["median_cpu_ms"] / ours["median_cpu_ms"]
+                )
         ratios[f"ours_over_public_fast_L{L}"] = ours["median_ms"] / PUBLIC_MS["fast"].get(
+            L, float("nan")
+        )
+        ratios[f"ours_cpu_over_public_fast_L{L}"] = ours["median_cpu_ms"] / PUBLIC_MS["fast"].get(
             L, float("nan")
         )
         if ("squaring", L) in by:

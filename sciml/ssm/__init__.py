@@ -40,12 +40,14 @@ from .reference import ssm_kernel_naive, ssm_kernel_squaring
 from .s4 import S4, S4Config, cauchy, dplr_dense, dplr_kernel
 from .s4d import S4D, S4DConfig, s4d_discretize, s4d_init, s4d_kernel
 from .spacetime import SpaceTime, SpaceTimeConfig, SpaceTimeLoss, SpaceTimeOutput, spacetime_step_fn
+from .training import FitResult, forecast_mse, train_forecaster
 
 __all__ = [
     "S4",
     "S4D",
     "ClosedLoopCompanionSSM",
     "ClosedLoopOutput",
+    "FitResult",
     "CompanionConfig",
     "CompanionSSM",
     "HiPPOProjection",
@@ -70,6 +72,7 @@ __all__ = [
     "dplr_dense",
     "dplr_kernel",
     "evaluate_forecast",
+    "forecast_mse",
     "forecast_step_fn",
     "generate_ar_dataset",
     "hippo_matrices",
@@ -90,4 +93,5 @@ __all__ = [
     "stack_windows",
     "ssm_kernel_squaring",
     "stable_ar_coefficients",
+    "train_forecaster",
 ]

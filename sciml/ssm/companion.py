@@ -5,13 +5,16 @@ Fast kernel: ``Σ_{k<L} Cᵀ Aᵏ B zᵏ = Cᵀ (I - z^L A^L)(I - zA)⁻¹ B``. 
 L-th roots ``z_k = exp(-2πi (k + ½)/L)`` (``z^L = -1``, so an eigenvalue ``λ = 1`` — a unit root,
 common in forecasting — never makes ``I - zA`` singular), i.e. ``B̃ = B + A^L B``. Woodbury on
 ``(I - zS - zPQᵀ)⁻¹`` leaves only terms ``uᵀ(I - zS)⁻¹v = Σ_m zᵐ uᵀSᵐv``: correlations of u and v
-(one FFT of size 2d) evaluated at the L points (odd bins of a real FFT of size 2L). For companion
+(one FFT of size 2d) evaluated at the L points — for even L by one packed complex FFT of size
+L/2 per polynomial (see :func:`_eval_twisted`), for odd L the odd bins of a real FFT of size 2L.
+For companion
 matrices ``A^L B`` is ``x^L b(x) mod q(x)`` (q the characteristic polynomial), computed by binary
 exponentiation with FFT polynomial products: ``O(d log d log L)`` extra, no d×d matrix powers.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -67,29 +70,73 @@ def _correlate(u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
     return torch.fft.irfft(U * V.conj(), n=n)[..., :d]
 
 
-def _eval_twisted(p: torch.Tensor, L: int) -> torch.Tensor:
-    """``Σ_m p_m z_kᵐ`` at ``z_k = exp(-2πi(k+½)/L)`` for ``k < ⌈L/2⌉`` (the other half are the
-    conjugates): the odd bins of a real FFT of size 2L. ``p (..., n)`` real -> ``(..., ⌈L/2⌉)``."""
+_COMPLEX = {torch.float32: torch.complex64, torch.float64: torch.complex128}
+
+
+@functools.lru_cache(maxsize=64)
+def _twiddle(n: int, L: int, sign: int, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+    """``ζ^(sign·m)`` for ``m < n``, ``ζ = exp(-πi/L)`` (computed in float64, cached)."""
+    m = torch.arange(n, dtype=torch.float64)
+    w = torch.polar(torch.ones_like(m), (-sign * math.pi / L) * m)
+    return w.to(dtype=_COMPLEX.get(dtype, torch.complex128), device=device)
+
+
+def _fold_antiperiodic(p: torch.Tensor, L: int) -> torch.Tensor:
+    """Fold a polynomial of degree >= L using ``z^L = -1`` (length -> L)."""
     n = p.shape[-1]
-    if n > 2 * L:  # z^(2L) = 1: fold
-        q = -(-n // (2 * L))
-        p = torch.nn.functional.pad(p, (0, q * 2 * L - n)).reshape(*p.shape[:-1], q, 2 * L).sum(-2)
-    return torch.fft.rfft(p, n=2 * L)[..., 1::2]
+    q = -(-n // L)
+    p = torch.nn.functional.pad(p, (0, q * L - n)).reshape(*p.shape[:-1], q, L)
+    sign = 1.0 - 2.0 * (torch.arange(q, device=p.device) % 2).to(p.dtype)
+    return (p * sign[:, None]).sum(-2)
+
+
+def _eval_twisted(p: torch.Tensor, L: int) -> torch.Tensor:
+    """``Σ_m p_m zᵐ`` at ``⌈L/2⌉`` twisted roots (``z^L = -1``; the other half are conjugates).
+
+    Even L ("packed" order): ``z_j = ζ ω^j``, ``ζ = exp(-πi/L)``, ω the (L/2)-th roots of unity,
+    j < L/2 (together with their conjugates: all L twisted roots). ``p`` real of length n is packed
+    as ``u_m = p_m - i p_{m+L/2}`` so one complex FFT of size L/2 suffices (a quarter of a real
+    FFT of size 2L). Odd L: the odd bins ``k < ⌈L/2⌉`` of a real FFT of size 2L.
+    ``p (..., n)`` real -> ``(..., ⌈L/2⌉)`` complex.
+    """
+    n = p.shape[-1]
+    if L % 2:
+        if n > 2 * L:  # z^(2L) = 1: fold
+            q = -(-n // (2 * L))
+            p = torch.nn.functional.pad(p, (0, q * 2 * L - n))
+            p = p.reshape(*p.shape[:-1], q, 2 * L).sum(-2)
+        return torch.fft.rfft(p, n=2 * L)[..., 1::2]
+    if n > L:
+        p, n = _fold_antiperiodic(p, L), L
+    M = L // 2
+    if n <= M:
+        v = p * _twiddle(n, L, 1, p.dtype, p.device)
+    else:
+        hi = torch.nn.functional.pad(p[..., M:], (0, L - n))
+        v = torch.complex(p[..., :M], -hi) * _twiddle(M, L, 1, p.dtype, p.device)
+    return torch.fft.fft(v, n=M)
 
 
 def _inverse_twisted(Khat: torch.Tensor, L: int) -> torch.Tensor:
-    """Inverse of :func:`_eval_twisted`: the real ``K (..., L)`` with ``Σ_l K_l z_kˡ = Khat_k``.
-
-    The anti-periodic extension ``(K, -K)`` of length 2L has spectrum ``2 K̂`` at odd bins, 0 at even.
-    """
-    spec = torch.zeros(*Khat.shape[:-1], L + 1, dtype=Khat.dtype, device=Khat.device)
-    spec[..., 1::2] = 2 * Khat
-    return torch.fft.irfft(spec, n=2 * L)[..., :L]
+    """Inverse of :func:`_eval_twisted`: the real ``K (..., L)`` with ``Σ_l K_l z_kˡ = Khat_k``."""
+    if L % 2:
+        # the anti-periodic extension (K, -K) of length 2L has spectrum 2 K̂ at odd bins, 0 at even
+        spec = torch.zeros(*Khat.shape[:-1], L + 1, dtype=Khat.dtype, device=Khat.device)
+        spec[..., 1::2] = 2 * Khat
+        return torch.fft.irfft(spec, n=2 * L)[..., :L]
+    M = L // 2
+    real = Khat.real.dtype
+    u = torch.fft.ifft(Khat, n=M) * _twiddle(M, L, -1, real, Khat.device)
+    return torch.cat([u.real, -u.imag], dim=-1)
 
 
 def _z_half(L: int, dtype: torch.dtype, device) -> torch.Tensor:
-    k = torch.arange((L + 1) // 2, dtype=dtype, device=device)
-    return torch.polar(torch.ones_like(k), -2 * math.pi * (k + 0.5) / L)
+    """The evaluation points of :func:`_eval_twisted`, in its order."""
+    k = torch.arange((L + 1) // 2, dtype=torch.float64)
+    k = 2 * k if L % 2 == 0 else k
+    return torch.polar(torch.ones_like(k), -2 * math.pi * (k + 0.5) / L).to(
+        dtype=_COMPLEX.get(dtype, torch.complex128), device=device
+    )
 
 
 def shift_lowrank_kernel(
@@ -118,16 +165,21 @@ def shift_lowrank_kernel(
     r = P.shape[-1]
     Bt = (B + BL).transpose(-1, -2)  # (..., nb, d)
     Qt, Pt = Q.transpose(-1, -2), P.transpose(-1, -2)  # (..., r, d)
-    CMB = _correlate(C, Bt)  # (..., nc, nb, d)
-    CMP = _correlate(C, Pt)  # (..., nc, r, d)
-    QMB = _correlate(Qt, Bt)  # (..., r, nb, d)
-    QMP = _correlate(Qt, Pt)  # (..., r, r, d)
+    nc, nb = C.shape[-2], Bt.shape[-2]
+    # all four correlations [C; Qᵀ] ⋆ [B̃ᵀ; Pᵀ] with one pair of FFTs
+    batch = torch.broadcast_shapes(C.shape[:-2], Qt.shape[:-2], Bt.shape[:-2], Pt.shape[:-2])
+    d = C.shape[-1]
+    left = torch.cat([C.expand(*batch, nc, d), Qt.expand(*batch, r, d)], dim=-2)
+    right = torch.cat([Bt.expand(*batch, nb, d), Pt.expand(*batch, r, d)], dim=-2)
+    R = _correlate(left, right)  # (..., nc + r, nb + r, d)
+    CMB, CMP = R[..., :nc, :nb, :], R[..., :nc, nb:, :]
+    QMB, QMP = R[..., nc:, :nb, :], R[..., nc:, nb:, :]
     if r == 1:
         zQMP = torch.nn.functional.pad(QMP, (1, 0))  # z · QMP
         den = -zQMP
         den[..., 0] = den[..., 0] + 1  # 1 - z QMP, (..., 1, 1, d+1)
         num = _polymul(CMB, den) + torch.nn.functional.pad(_polymul(CMP, QMB), (1, 0))
-        Khat = _eval_twisted(num, L) / _eval_twisted(den, L)
+        Khat = _eval_twisted(num, L) * _eval_twisted(den, L).reciprocal()  # den shared by all C, B
         return _inverse_twisted(Khat, L)
     z = _z_half(L, C.dtype, C.device)
     ev = [_eval_twisted(x, L).movedim(-1, -3) for x in (CMB, CMP, QMB, QMP)]  # (..., F, p, q)
@@ -192,10 +244,16 @@ def companion_power_apply(a: torch.Tensor, V: torch.Tensor, L: int) -> torch.Ten
         return reduce(ifft(P1 * P2, n=nf)[..., : 2 * d - 1], H, Aspec)
 
     batch = a.shape[:-1]
-    base = torch.zeros(*batch, d, dtype=a.dtype, device=a.device)
-    base[..., 1] = 1  # x
+    # x^j with j < d is its own remainder: start the binary exponentiation at x^(2^s), 2^s < d,
+    # with the low s bits of L as a monomial (saves s squarings)
+    s = (d - 1).bit_length() - 1  # largest s with 2^s <= d - 1
+    low, e = L & ((1 << s) - 1), L >> s
     result = None
-    e = L
+    if low:
+        result = torch.zeros(*batch, d, dtype=a.dtype, device=a.device)
+        result[..., low] = 1
+    base = torch.zeros(*batch, d, dtype=a.dtype, device=a.device)
+    base[..., 1 << s] = 1  # x^(2^s)
     while e:
         if e & 1:
             result = base if result is None else mulmod(result, base)

@@ -39,6 +39,7 @@ class SpaceTimeConfig:
     decoder_init: str = "shift"
     subtract_lag_mean: bool = True
     loss_weights: tuple[float, float, float] = (1.0, 1.0, 1.0)
+    balance_loss: bool = False
 
 
 class SpaceTimeOutput(NamedTuple):
@@ -122,16 +123,32 @@ class SpaceTime(nn.Module):
 
 
 class SpaceTimeLoss(nn.Module):
-    """``w0·MSE(forecast, y) + w1·MSE(one_step, x[:, 1:]) + w2·MSE(next_input, true_input)``.
+    """The three-term SpaceTime loss on the forecast, the open-loop one-step outputs over the lag
+    and the decoder's next-input predictions.
+
+    ``balance=False`` (the paper): ``w0·MSE(forecast, y) + w1·MSE(one_step, x[:, 1:]) +
+    w2·MSE(next_input, true_input)``.
+
+    ``balance=True``: the two terms with data targets enter as ``log MSE`` — the Gaussian negative
+    log-likelihood (per unit sample) with that term's noise variance maximised out; the forecast
+    term is the mean of ``log MSE_j`` over horizon steps j (the noise variance grows with j). The
+    gradient of a log term is ``∇MSE / MSE``: a one-step error at 0.2 % of the variance is then not
+    drowned by the far larger, noisier multi-step errors. The next-input term stays a plain MSE:
+    its target is the model's own encoder output, which has no noise floor (a log would reward
+    shrinking the features). The minimiser is unchanged when one model attains every term's
+    optimum (e.g. the Bayes predictor of an AR process). Values can be negative.
 
     Called as ``loss(output, (x, y))`` (pair with :func:`spacetime_step_fn` in the Trainer).
     """
 
-    def __init__(self, weights: tuple[float, float, float] = (1.0, 1.0, 1.0)) -> None:
+    def __init__(
+        self, weights: tuple[float, float, float] = (1.0, 1.0, 1.0), balance: bool = False
+    ) -> None:
         super().__init__()
         if len(weights) != 3 or any(w < 0 for w in weights):
             raise ValueError(f"weights: expected three non-negative floats, got {weights!r}")
         self.weights = tuple(float(w) for w in weights)
+        self.balance = bool(balance)
 
     def forward(
         self, out: SpaceTimeOutput, target: tuple[torch.Tensor, torch.Tensor]
@@ -139,10 +156,17 @@ class SpaceTimeLoss(nn.Module):
         x, y = target
         w0, w1, w2 = self.weights
         mse = nn.functional.mse_loss
-        loss = w0 * mse(out.forecast, y)
-        if w1:
-            loss = loss + w1 * mse(out.one_step, x[:, 1:])
-        if w2:
+        if self.balance:
+            tiny = torch.finfo(y.dtype).tiny
+            per_step = ((out.forecast - y) ** 2).mean((0, 2))  # MSE of each horizon step
+            loss = w0 * per_step.clamp_min(tiny).log().mean()
+            if w1:
+                loss = loss + w1 * mse(out.one_step, x[:, 1:]).clamp_min(tiny).log()
+        else:
+            loss = w0 * mse(out.forecast, y)
+            if w1:
+                loss = loss + w1 * mse(out.one_step, x[:, 1:])
+        if w2:  # target made by the model itself (no noise floor): plain MSE in both modes
             loss = loss + w2 * mse(out.next_input, out.true_input)
         return loss
 

@@ -43,7 +43,9 @@ def test_fast_kernel_equals_explicit_powers(L):
     assert _rel(ssm_kernel_squaring(companion_matrix(a), b, c, L), K_ref) < 1e-8
 
 
-@pytest.mark.parametrize("d,L", [(1, 9), (2, 3), (5, 1), (16, 7), (64, 33)])
+@pytest.mark.parametrize(
+    "d,L", [(1, 9), (2, 3), (5, 1), (16, 7), (64, 33), (64, 34), (16, 2), (3, 4), (8, 6)]
+)
 def test_fast_kernel_edge_sizes(d, L):
     a, b, c = _abc(2, d, 1)
     assert (
@@ -112,9 +114,10 @@ def test_normalisation_keeps_kernel_bounded_for_long_L():
 def test_fast_kernel_gradients_match_finite_differences():
     a, b, c = _abc(1, 5, 6, scale=0.8)
     args = tuple(t.clone().requires_grad_() for t in (a, b, c))
-    assert torch.autograd.gradcheck(
-        lambda a, b, c: companion_kernel(a, b, c, 11), args, eps=1e-6, atol=1e-7
-    )
+    for L in (11, 12):  # odd L: real FFT of size 2L; even L: packed complex FFT of size L/2
+        assert torch.autograd.gradcheck(
+            lambda a, b, c, L=L: companion_kernel(a, b, c, L), args, eps=1e-6, atol=1e-7
+        )
     assert torch.autograd.gradcheck(
         lambda a, b, c: companion_kernel(normalize_companion(a, "l1"), b, c, 11),
         args,
@@ -146,3 +149,21 @@ def test_bad_inputs():
         companion_kernel(torch.zeros(3), torch.zeros(4), torch.zeros(3), 5)
     with pytest.raises(ValueError, match="L"):
         companion_kernel(torch.zeros(3), torch.zeros(3), torch.zeros(3), 0)
+
+
+@pytest.mark.parametrize("L", [2, 6, 8, 33, 34, 64])
+@pytest.mark.parametrize("n", [1, 5, 17, 70, 130])
+def test_twisted_evaluation_and_inverse(L, n):
+    """Packed evaluation at the twisted roots vs direct Horner sums; the inverse recovers K."""
+    from sciml.ssm.companion import _eval_twisted, _inverse_twisted, _z_half
+
+    g = torch.Generator().manual_seed(L * 1000 + n)
+    p = torch.randn(3, n, dtype=torch.float64, generator=g)
+    z = _z_half(L, torch.float64, "cpu")
+    assert torch.allclose(z**L, -torch.ones_like(z), atol=1e-12)  # twisted: z^L = -1
+    ref = (p.to(z.dtype)[..., None, :] * z[:, None] ** torch.arange(n)).sum(-1)
+    val = _eval_twisted(p, L)
+    assert val.shape == ref.shape
+    assert torch.allclose(val, ref, atol=1e-10 * max(1.0, float(ref.abs().max())))
+    K = torch.randn(3, L, dtype=torch.float64, generator=g)
+    assert torch.allclose(_inverse_twisted(_eval_twisted(K, L), L), K, atol=1e-12)

@@ -43,6 +43,33 @@ def test_decoder_expresses_bayes_optimal_ar_predictor():
     assert torch.allclose(out.next_input[:, p - 1 :, 0], one_ref, atol=1e-10)
 
 
+def test_balanced_loss_is_log_likelihood_of_data_terms():
+    cfg = SpaceTimeConfig(d_model=4, d_state=8, dropout=0.0)
+    model = SpaceTime(cfg, seed=0).double()
+    g = torch.Generator().manual_seed(1)
+    x = torch.randn(5, 20, 1, dtype=torch.float64, generator=g)
+    y = torch.randn(5, 6, 1, dtype=torch.float64, generator=g)
+    out = model(x, 6)
+    loss = SpaceTimeLoss((0.5, 2.0, 3.0), balance=True)(out, (x, y))
+    f, t = out.forecast.detach().numpy(), y.numpy()
+    per_step = ((f - t) ** 2).mean(axis=(0, 2))  # MSE of each horizon step
+    ref = (
+        0.5 * np.log(per_step).mean()
+        + 2.0 * np.log(((out.one_step.detach().numpy() - x[:, 1:].numpy()) ** 2).mean())
+        + 3.0 * ((out.next_input - out.true_input).detach().numpy() ** 2).mean()
+    )
+    assert abs(float(loss.detach()) - ref) < 1e-10
+    # gradient of a log-MSE term = grad(MSE) / MSE
+    w = torch.zeros(1, dtype=torch.float64, requires_grad=True)
+    a = torch.randn(7, 3, 1, dtype=torch.float64, generator=g)
+    from sciml.ssm import SpaceTimeOutput
+
+    fake = SpaceTimeOutput(a + w, a[:, :2], a[:, :2], a[:, :2])
+    SpaceTimeLoss((1.0, 0.0, 0.0), balance=True)(fake, (a, torch.zeros_like(a))).backward()
+    m = (a**2).mean((0, 2))
+    assert abs(float(w.grad) - float((2 * a.mean((0, 2)) / m).mean())) < 1e-10
+
+
 def test_multivariate_shapes_and_loss_terms():
     cfg = SpaceTimeConfig(n_channels=3, d_model=12, d_state=8, dropout=0.0)
     model = SpaceTime(cfg, seed=0)
