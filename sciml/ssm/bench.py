@@ -50,6 +50,7 @@ def _train(
         seed=ctx.seed,
         device=ctx.device,
         select=select,
+        progress=not ctx.quick,  # full runs take minutes per epoch on a CPU
     )
     return res, res.sec_per_epoch
 
@@ -281,6 +282,10 @@ def run_etth1(ctx) -> dict[str, float]:
             metrics[f"h{h}_{name}_mse"] = float(ev["mse"].mean())
             metrics[f"h{h}_{name}_mae"] = float(ev["mae"].mean())
             metrics[f"h{h}_{name}_sec_per_epoch"] = float(sec)
+            ctx.log(
+                f"ETTh1 h={h} {name}: test MSE {metrics[f'h{h}_{name}_mse']:.4f} "
+                f"(best validation epoch {fit.best_epoch}, {sec:.0f} s/epoch)"
+            )
         ctx.log(
             f"ETTh1 h={h}: "
             + ", ".join(

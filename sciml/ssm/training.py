@@ -54,12 +54,14 @@ def train_forecaster(
     seed: int = 0,
     device: str = "cpu",
     select: str = "forecast_mse",
+    progress: bool = False,
 ) -> FitResult:
     """Fit a :class:`SpaceTime` (its three-term loss) or a direct forecaster ``model(x, h)``
     (MSE) with AdamW + cosine schedule; with ``val`` the returned model holds the state of the
     epoch with the lowest validation ``select`` — ``"forecast_mse"`` (:func:`forecast_mse`) or
     ``"val_loss"`` (the training objective on the validation windows) — never the test set.
 
+    ``progress=True`` shows the Trainer's progress bars and one summary line per epoch.
     Datasets yield ``(x (lag, C), y (horizon, C))``. Models with ``param_groups(lr, wd)``
     (:class:`S4DForecaster`) get those groups (SSM parameters without weight decay).
     """
@@ -93,7 +95,7 @@ def train_forecaster(
             grad_clip=grad_clip,
             seed=seed,
             device=device,
-            progress=False,
+            progress=progress,
             monitor=select if val is not None else "train_loss",
             out_dir=tmp if val is not None else None,
             checkpoint_every=None,
