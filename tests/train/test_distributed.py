@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,16 +9,11 @@ import torch
 
 from sciml.train import distributed as D
 from sciml.train import read_jsonl
+from tests.helpers.torchrun import run_torchrun
 
 from . import _dist_worker as W
 
 WORKER = Path(W.__file__)
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_helpers_in_a_single_process():
@@ -49,32 +39,9 @@ def test_init_from_env_without_launcher(monkeypatch):
 
 @pytest.mark.dist
 def test_two_process_gloo_equals_single_process(tmp_path):
-    env = {k: v for k, v in os.environ.items() if k not in ("WORLD_SIZE", "RANK", "LOCAL_RANK")}
-    env.update(OMP_NUM_THREADS="1", GLOO_SOCKET_IFNAME=env.get("GLOO_SOCKET_IFNAME", "lo"))
-    cmd = [
-        sys.executable,
-        "-m",
-        "torch.distributed.run",
-        "--nnodes=1",
-        "--nproc_per_node=2",
-        "--master_addr=127.0.0.1",
-        f"--master_port={_free_port()}",
-        str(WORKER),
-        str(tmp_path),
-    ]
-    # own session, so that a hang can be killed with all of the launcher's workers
-    proc = subprocess.Popen(
-        cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
-    )
-    try:
-        out, err = proc.communicate(timeout=120)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        out, err = proc.communicate()
-        pytest.fail("torch.distributed.run timed out:\n" + err.decode()[-3000:])
-    assert proc.returncode == 0, out.decode()[-3000:] + err.decode()[-3000:]
-    assert "epoch 3/3" in out.decode()  # rank 0 printed the epoch summaries ...
-    assert out.decode().count("epoch 3/3 |") == 1  # ... and rank 1 did not
+    out = run_torchrun(WORKER, tmp_path, timeout=120)
+    assert "epoch 3/3" in out  # rank 0 printed the epoch summaries ...
+    assert out.count("epoch 3/3 |") == 1  # ... and rank 1 did not
 
     r0 = torch.load(tmp_path / "rank0.pt", weights_only=True)
     r1 = torch.load(tmp_path / "rank1.pt", weights_only=True)
