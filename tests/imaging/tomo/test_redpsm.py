@@ -54,22 +54,26 @@ def _low_rank_object(p=12, n=12, rank=2, knots=5):
         return true(), gen
 
 
+# identity denoiser (xi = chi = 0): ADMM must recover a noise-free rank-2 object
+_EXACT_CFG = REDPSMConfig(
+    rank=2,
+    knots=5,
+    outer_iters=20,
+    inner_iters=20,
+    init_iters=200,
+    init_lr=5e-2,
+    lr=3e-2,
+    xi=0.0,
+    chi=0.0,
+    nonneg=False,
+)
+
+
 def test_admm_recovers_low_rank_object_mri():
     x, gen = _low_rank_object()
     op = MaskedFourier(torch.rand(x.shape, generator=gen) < 0.5)  # k-t sampling, R = 2
     y = op(x.to(torch.complex128))
-    cfg = REDPSMConfig(
-        rank=2,
-        knots=5,
-        outer_iters=20,
-        inner_iters=20,
-        init_iters=200,
-        init_lr=5e-2,
-        lr=3e-2,
-        xi=0.0,
-        chi=0.0,
-        nonneg=False,
-    )
+    cfg = _EXACT_CFG
     res = REDPSM(cfg).reconstruct(y, op)  # identity denoiser
     assert float((res.x - x).norm() / x.norm()) < 1e-4
     assert float((res.f - x).norm() / x.norm()) < 1e-4
@@ -84,18 +88,7 @@ def test_admm_recovers_low_rank_object_radon():
     x, _ = _low_rank_object()
     op = Radon(acquisition_angles(12, 6), 12)
     g = op(x)
-    cfg = REDPSMConfig(
-        rank=2,
-        knots=5,
-        outer_iters=20,
-        inner_iters=20,
-        init_iters=200,
-        init_lr=5e-2,
-        lr=3e-2,
-        xi=0.0,
-        chi=0.0,
-        nonneg=False,
-    )
+    cfg = _EXACT_CFG
     res = REDPSM(cfg).reconstruct(g, op, x_true=x)
     err0 = float(x.norm())  # error of the zero image
     err = float((res.x - x).norm())
