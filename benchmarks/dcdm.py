@@ -7,6 +7,10 @@ Iterations and wall time (median of repeats; setup included and excluded) to rel
     python benchmarks/dcdm.py --quick      # 2-D 128², 3-D 32³, 1 repeat (< 2 min)
     python benchmarks/dcdm.py              # all sizes, 3 repeats on the small ones
 
+DCDM rows (``sciml.linalg.compare.dcdm_config``): ``dcdm`` (reference, k=2), ``-recurrence``,
+``-k16``, and our additions (not the paper's): ``-debias`` (q = f(r̂) − f(0)), ``-coarse``
+(Nicolaides deflation with 4^d-cell aggregates), ``-coarse-debias`` (both), ``-coarse-debias-k16``.
+
 Writes ``benchmarks/results/dcdm.json`` (``dcdm_quick.json`` with ``--quick``; ``--out`` to
 change) and prints a table.
 """
@@ -24,7 +28,7 @@ from pathlib import Path
 import torch
 
 from sciml.linalg.bench import held_out_problem
-from sciml.linalg.compare import run_solvers
+from sciml.linalg.compare import DCDM_VARIANTS, run_solvers
 from sciml.linalg.pretrained import pretrained
 
 RESULTS = Path(__file__).parent / "results"
@@ -43,6 +47,7 @@ def status(key):
 
 
 dim, n = int(sys.argv[1]), int(sys.argv[2])
+opts = json.loads(sys.argv[3]) if len(sys.argv) > 3 else {}
 system, b = held_out_problem(dim, n, 0)
 model = pretrained(dim)
 system.stencil()
@@ -50,7 +55,8 @@ dcdm_solve(system, b, model, tol=1e-6, maxiter=1, fallback="none")  # warm-up (a
 before = status("VmRSS:")
 with open("/proc/self/clear_refs", "w") as f:  # reset the peak (VmHWM) to the current RSS
     f.write("5")
-res = dcdm_solve(system, b, model, tol=1e-6, maxiter=10, fallback="none")  # steady state
+# steady state (with a coarse space / debias: their setup is inside the measured solve)
+res = dcdm_solve(system, b, model, tol=1e-6, maxiter=10, fallback="none", **opts)
 peak = status("VmHWM:")
 print(json.dumps({"rss_before_mib": before, "rss_peak_mib": peak,
                   "solve_peak_growth_mib": peak - before, "iterations": res.iterations,
@@ -58,11 +64,12 @@ print(json.dumps({"rss_before_mib": before, "rss_peak_mib": peak,
 """
 
 
-def peak_memory(dim: int, n: int) -> dict:
+def peak_memory(dim: int, n: int, **opts) -> dict:
     """Peak-RSS growth of a DCDM solve (10 iterations after a warm-up, fresh process, CPU;
-    the kernel's peak counter VmHWM is reset just before the solve)."""
+    the kernel's peak counter VmHWM is reset just before the solve); ``opts``: dcdm_solve
+    options (e.g. coarse="deflation", debias=True)."""
     out = subprocess.run(
-        [sys.executable, "-c", _MEM_SCRIPT, str(dim), str(n)],
+        [sys.executable, "-c", _MEM_SCRIPT, str(dim), str(n), json.dumps(opts)],
         capture_output=True,
         text=True,
         check=True,
@@ -78,7 +85,7 @@ def _baselines() -> list[str]:
 
 def summary(cases: dict) -> dict:
     """Derived figures: DCDM wall time over pyamg PCG time (setup included / excluded) per case,
-    solver and tolerance, and the size ratio of DCDM iterations (64³ / 32³, 256² / 128²)."""
+    solver and tolerance, and the size ratio of iterations (256²/128², 64³/32³, 128³/64³)."""
     out: dict = {"time_ratio_to_amg": {}, "iteration_size_ratio": {}}
     for case, tab in cases.items():
         for name, rec in tab.items():
@@ -95,7 +102,7 @@ def summary(cases: dict) -> dict:
                         "with_setup": None if d is None or a is None else d / a,
                         "without_setup": None if d is None or a0 is None else d / a0,
                     }
-    for small, large in (("2d_128", "2d_256"), ("3d_32", "3d_64")):
+    for small, large in (("2d_128", "2d_256"), ("3d_32", "3d_64"), ("3d_64", "3d_128")):
         if small in cases and large in cases:
             for name, rec in cases[large].items():
                 if isinstance(rec, dict) and name in cases[small]:
@@ -140,8 +147,9 @@ def main(argv=None) -> None:
         repeats = 1 if a.quick or system.n > 20_000 else 3
         print(f"{dim}-D {n}^{dim} ({system.n} unknowns, {repeats} repeat(s))", flush=True)
         solvers, cap = None, 5000
-        if system.n > 200_000:  # 64³: the reference DCDM (k=2) and k=16 (network calls ~0.3 s)
-            solvers, cap = [*_baselines(), "dcdm", "dcdm-k16"], 400
+        if system.n > 200_000:  # 64³: no recurrence row (network calls ~0.3 s)
+            solvers = [*_baselines(), *[v for v in DCDM_VARIANTS if v != "dcdm-recurrence"]]
+            cap = 400
         if a.solvers:
             solvers = a.solvers.split(",")
         table = run_solvers(
@@ -151,6 +159,9 @@ def main(argv=None) -> None:
     if not a.no_memory and (3, 64) in cases:
         results["dcdm_peak_memory_3d_64"] = peak_memory(3, 64)
         print("DCDM peak memory 64^3:", results["dcdm_peak_memory_3d_64"])
+        key = "dcdm_peak_memory_3d_64_coarse_debias"
+        results[key] = peak_memory(3, 64, coarse="deflation", debias=True)
+        print("DCDM + deflation + debias peak memory 64^3:", results[key])
     results["total_seconds"] = time.perf_counter() - t_all
 
     print()

@@ -1,6 +1,7 @@
 """sciml.linalg: Poisson systems on masked grids, CG/PCG/AMG baselines and DCDM."""
 
 from .baselines import BASELINES, solve_baseline, solve_dst
+from .coarse import CoarseSpace
 from .compare import run_solvers
 from .dcdm import DCDMConfig, DCDMSolver, dcdm_solve
 from .krylov import cg, pcg
@@ -19,6 +20,7 @@ from .training import DCDMTrainConfig, save_model, train_dcdm
 __all__ = [
     "AIR",
     "BASELINES",
+    "CoarseSpace",
     "DCDMTrainConfig",
     "FLUID",
     "IC0",

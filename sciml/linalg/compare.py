@@ -12,6 +12,41 @@ from sciml.linalg.dcdm import DCDMConfig, DCDMSolver
 from sciml.linalg.result import SolveResult
 from sciml.linalg.system import PoissonSystem
 
+DCDM_VARIANTS = [
+    "dcdm",
+    "dcdm-recurrence",
+    "dcdm-k16",
+    "dcdm-debias",
+    "dcdm-coarse",
+    "dcdm-coarse-debias",
+    "dcdm-coarse-debias-k16",
+]
+
+
+def dcdm_config(name: str, **kwargs) -> DCDMConfig:
+    """DCDMConfig from a solver name ``dcdm[-opt]...``; options: ``recurrence`` (residual
+    recurrence), ``k<N>`` (N kept directions, default 2), ``coarse`` (deflation coarse space),
+    ``additive`` (additive coarse correction), ``b<N>`` (aggregate block N cells, default 4),
+    ``debias`` (subtract f(0)). ``kwargs`` are further DCDMConfig fields."""
+    parts = name.split("-")
+    if parts[0] != "dcdm":
+        raise ValueError(f"name: expected 'dcdm[-option...]', got {name!r}")
+    opts: dict = {}
+    for p in parts[1:]:
+        if p == "recurrence":
+            opts["residual"] = "recurrence"
+        elif p == "coarse":
+            opts["coarse"] = "deflation"
+        elif p == "additive":
+            opts["coarse"] = "additive"
+        elif p == "debias":
+            opts["debias"] = True
+        elif p[:1] in ("k", "b") and p[1:].isdigit():
+            opts["k" if p[0] == "k" else "coarse_block"] = int(p[1:])
+        else:
+            raise ValueError(f"name: unknown DCDM option {p!r} in {name!r}")
+    return DCDMConfig(**{**opts, **kwargs})
+
 
 def run_solvers(
     system: PoissonSystem,
@@ -28,14 +63,15 @@ def run_solvers(
     ``{"iters": {tol: k}, "time": {tol: s (setup included)}, "time_nosetup": {...},
     "setup": s, "converged": bool, "residuals": [...], "times": [...]}``.
 
-    Solvers: the names in :data:`BASELINES` (AMG skipped without pyamg) plus ``dcdm``,
-    ``dcdm-recurrence`` and ``dcdm-k16`` (16 kept directions) when ``model`` is given; any
-    ``dcdm-k<N>`` works. With ``repeats`` > 1 the times are medians.
+    Solvers: the names in :data:`BASELINES` (AMG skipped without pyamg) plus, when ``model``
+    is given, DCDM variants named ``dcdm`` followed by ``-`` options (see :func:`dcdm_config`),
+    e.g. ``dcdm``, ``dcdm-recurrence``, ``dcdm-k16``, ``dcdm-coarse-debias``. With ``repeats``
+    > 1 the times are medians; ``setup`` includes the coarse-space / f(0) setup of DCDM.
     """
     if solvers is None:
         solvers = [s for s in BASELINES if has_pyamg() or not s.startswith("amg")]
         if model is not None:
-            solvers += ["dcdm", "dcdm-recurrence", "dcdm-k16"]
+            solvers += DCDM_VARIANTS
     tol = min(tols)
     out = {}
     for name in solvers:
@@ -45,9 +81,7 @@ def run_solvers(
             if name.startswith("dcdm"):
                 if model is None:
                     raise ValueError(f"model: needed for solver {name!r}")
-                mode = "recurrence" if name.endswith("recurrence") else "true"
-                k = int(name.split("-k")[1]) if "-k" in name else 2
-                cfg = DCDMConfig(tol=tol, maxiter=dcdm_maxiter, residual=mode, k=k)
+                cfg = dcdm_config(name, tol=tol, maxiter=dcdm_maxiter)
                 res = DCDMSolver(model, cfg).solve(system, b)
             else:
                 res = solve_baseline(name, system, b, tol=tol, maxiter=maxiter)
@@ -61,6 +95,11 @@ def run_solvers(
             "setup": float(np.median([r.setup_time for r in runs])),
             "converged": res.converged,
             "fallback_at": res.info.get("fallback_at"),
+            **{
+                key: res.info[key]
+                for key in ("coarse_size", "coarse_setup", "debias_setup")
+                if key in res.info
+            },
             "residuals": [float(v) for v in res.residuals],
             "times": [float(v) for v in res.times],
         }
