@@ -6,24 +6,32 @@ import jax
 import jax.numpy as jnp
 
 
-def pcg(matvec, b, x0, precond, tol: float = 1e-10, maxiter: int = 1000):
+def pcg(matvec, b, x0, precond, tol: float = 1e-10, maxiter: int = 1000, norm: str = "residual"):
     """Solve ``A x = b`` for SPD ``A`` given as ``matvec``; ``precond`` applies ``P⁻¹``.
 
-    Stops when ``‖r‖ ≤ tol ‖b‖`` or after ``maxiter`` iterations.
-    Returns ``(x, iterations, relative residual)``.
+    Stops when ``‖r‖ ≤ tol ‖b‖`` (``norm="residual"``) or ``‖r‖_{P⁻¹} ≤ tol ‖b‖_{P⁻¹}``
+    (``norm="preconditioned"``, ``‖r‖²_{P⁻¹} = rᵀP⁻¹r``: balanced when the rows of ``A`` have very
+    different scales) or after ``maxiter`` iterations.
+    Returns ``(x, iterations, relative residual in that norm)``.
     """
+    if norm not in ("residual", "preconditioned"):
+        raise ValueError(f"norm: expected 'residual' or 'preconditioned', got {norm!r}")
 
     def dot(u, v):
         return jnp.sum(u * v)
 
-    bnorm = jnp.sqrt(dot(b, b))
+    pre = norm == "preconditioned"
+    bnorm = jnp.sqrt(jnp.abs(dot(b, precond(b)))) if pre else jnp.sqrt(dot(b, b))
     r0 = b - matvec(x0)
     z0 = precond(r0)
     state = (x0, r0, z0, z0, dot(r0, z0), jnp.asarray(0))
 
+    def rnorm(r, rz):
+        return jnp.sqrt(jnp.abs(rz)) if pre else jnp.sqrt(dot(r, r))
+
     def cond(s):
-        _, r, _, _, _, k = s
-        return jnp.logical_and(jnp.sqrt(dot(r, r)) > tol * bnorm, k < maxiter)
+        _, r, _, _, rz, k = s
+        return jnp.logical_and(rnorm(r, rz) > tol * bnorm, k < maxiter)
 
     def body(s):
         x, r, z, p, rz, k = s
@@ -36,5 +44,5 @@ def pcg(matvec, b, x0, precond, tol: float = 1e-10, maxiter: int = 1000):
         p = z + (rz_new / rz) * p
         return (x, r, z, p, rz_new, k + 1)
 
-    x, r, _, _, _, k = jax.lax.while_loop(cond, body, state)
-    return x, k, jnp.sqrt(dot(r, r)) / bnorm
+    x, r, _, _, rz, k = jax.lax.while_loop(cond, body, state)
+    return x, k, rnorm(r, rz) / bnorm

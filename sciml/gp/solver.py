@@ -34,6 +34,16 @@ column inner products). ``"slice"`` (default): ``E_i`` diagonalises the 1-D norm
 dimension ``i``; ``"operator"``: right singular vectors of the highest derivative operator;
 ``"spectral"``: eigenvectors of ``K_i``; ``"jacobi"``: ``E_i = I``. Applying ``P⁻¹`` costs two
 multi-mode products; building it O(Σ n_i³).
+``"geig"``: block preconditioner — boundary points by the exact diagonal of ``M``; the interior
+block ``M_II = ⊗(K_i⁻¹)_II + τ₂ L_IIᵀL_II`` (a Kronecker structure again on the interior grid) by
+``W diag(Wᵀ M_II W)⁻¹ Wᵀ`` with ``W = ⊗ W_i`` non-orthogonal: ``W_i`` are the generalised
+eigenvectors of the 1-D pencil (``X_iᵀX_i``, ``(K_i⁻¹)_II``), ``X_i`` the highest derivative
+operator of dimension ``i`` restricted to the collocation rows and interior columns, so the prior
+block is whitened exactly (``W_iᵀ(K_i⁻¹)_II W_i = I``) and ``X_iᵀX_i`` is diagonal; the cross
+terms of the operator enter through their diagonal only.
+``cg_norm="preconditioned"`` stops PCG on ``‖r‖_{P⁻¹} ≤ tol ‖b‖_{P⁻¹}``: the plain residual rule
+(default ``"residual"``) is dominated by the boundary rows once ``λ_b τ_1`` is ~1e18 and can stop
+with the interior equations unsolved.
 
 Float64: every public entry point runs inside ``jax.enable_x64(True)``; the global JAX config is not
 changed. Arrays returned are float64 JAX arrays.
@@ -73,7 +83,7 @@ from .spectral import SpectralKernel, prune_mask
 __all__ = ["GPHMConfig", "GPHMSolution", "GPHMSolver"]
 
 _PATHS = ("fast", "faithful")
-_PRECONDS = ("slice", "operator", "spectral", "jacobi", "none")
+_PRECONDS = ("slice", "geig", "operator", "spectral", "jacobi", "none")
 
 
 @dataclass(frozen=True)
@@ -85,7 +95,8 @@ class GPHMConfig:
     ``boundary_weight`` (None: the problem's λ_b).
     Faithful path: ``steps`` Adam steps (paper: 1e5 – 3e6), ``lr`` = 0.01.
     Fast path: ``outer_iters`` rounds of (U-solve, τ update, ``theta_steps`` Adam steps on θ with
-    ``theta_lr``); ``gn_iters`` Gauss–Newton steps per round for nonlinear PDEs;
+    ``theta_lr``, decaying geometrically to ``theta_lr_final`` over the rounds if that is set);
+    ``gn_iters`` Gauss–Newton steps per round for nonlinear PDEs;
     ``linear_solver`` 'auto' (dense in 1-D, PCG otherwise), 'dense' or 'pcg'; ``precond`` for PCG;
     ``cg_tol``, ``cg_maxiter``; ``tau_max`` caps the closed-form τ.
     Both: ``prune_tol`` (components with weight below prune_tol × max weight are switched off;
@@ -95,7 +106,12 @@ class GPHMConfig:
     ``collocation`` ('all': residual on every grid point as the reference code, 'interior').
     Fast-path θ objective: ``theta_objective`` 'joint' (the full loss with U, τ fixed) or
     'marginal' (½log|C| + ½UᵀC⁻¹U, the evidence of the current U); ``theta_warmup`` marginal-
-    likelihood Adam steps after the first U-solve.
+    likelihood Adam steps after the first U-solve. ``theta_update`` 'block' (Adam steps on θ with
+    U fixed between U-solves) or 'profiled' (every θ step re-solves U exactly — the dense 1-D solve,
+    ``gn_iters`` Gauss–Newton steps for nonlinear PDEs — and takes the gradient at U*(θ), which by
+    the envelope theorem is the gradient of the profiled loss min_U L(U, θ, τ); τ moves to its
+    closed form after every step (``profiled_tau='step'``) or only after each round's U-solve
+    ('round'); 1-D / dense solver only).
     Selection: ``holdout_points`` m > 0 draws an m-per-dimension random tensor grid of held-out
     collocation points off the training grid (seed ``holdout_seed``) and records the relative RMS
     PDE residual of the predictor there; ``select`` 'final' (report the final iterate) or
@@ -115,11 +131,13 @@ class GPHMConfig:
     outer_iters: int = 30
     theta_steps: int = 20
     theta_lr: float = 0.05
+    theta_lr_final: float | None = None
     gn_iters: int = 3
     linear_solver: str = "auto"
     precond: str = "slice"
     cg_tol: float = 1e-12
     cg_maxiter: int = 2000
+    cg_norm: str = "residual"
     tau_max: float = 1e16
     prune_tol: float = 1e-8
     log_every: int = 100
@@ -132,6 +150,8 @@ class GPHMConfig:
     tau_step: float = 1000.0
     nyquist_frac: float | None = 0.8
     theta_objective: str = "joint"
+    theta_update: str = "block"
+    profiled_tau: str = "step"
     theta_warmup: int = 0
     holdout_points: int = 0
     holdout_seed: int = 0
@@ -148,6 +168,16 @@ class GPHMConfig:
         if self.theta_objective not in ("joint", "marginal"):
             raise ValueError(
                 f"theta_objective: expected 'joint' or 'marginal', got {self.theta_objective!r}"
+            )
+        if self.cg_norm not in ("residual", "preconditioned"):
+            raise ValueError(
+                f"cg_norm: expected 'residual' or 'preconditioned', got {self.cg_norm!r}"
+            )
+        if self.profiled_tau not in ("step", "round"):
+            raise ValueError(f"profiled_tau: expected 'step' or 'round', got {self.profiled_tau!r}")
+        if self.theta_update not in ("block", "profiled"):
+            raise ValueError(
+                f"theta_update: expected 'block' or 'profiled', got {self.theta_update!r}"
             )
         if self.nyquist_frac is not None and not (
             isinstance(self.nyquist_frac, (int, float)) and 0 < self.nyquist_frac <= 1
@@ -175,6 +205,15 @@ class GPHMConfig:
                 0 if name in ("steps", "theta_steps", "theta_warmup") else 1
             ):
                 raise ValueError(f"{name}: expected a positive int, got {v!r}")
+        if self.theta_lr_final is not None and not (
+            isinstance(self.theta_lr_final, (int, float))
+            and math.isfinite(self.theta_lr_final)
+            and self.theta_lr_final > 0
+        ):
+            raise ValueError(
+                f"theta_lr_final: expected None or a positive finite float, got "
+                f"{self.theta_lr_final!r}"
+            )
         for name in ("jitter", "lr", "theta_lr", "cg_tol", "tau_max"):
             v = getattr(self, name)
             if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
@@ -596,6 +635,8 @@ class GPHMSolver:
             tan = {k: (jnp.ones_like(v) if k == name else jnp.zeros_like(v)) for k, v in F0.items()}
             _, c = jax.jvp(lambda F: p.operator(F, self.x), (F0,), (tan,))
             coefs[name] = jnp.mean(jnp.broadcast_to(c, U0.shape))
+        if cfg.precond == "geig":
+            return self._precond_geig(ops, coefs, beta, t2)
         # per-dimension orthogonal basis E_i
         kinv = [jsl.cho_solve((o["chol"], True), jnp.eye(o["K"].shape[0])) for o in ops]
         Es = []
@@ -661,6 +702,64 @@ class GPHMSolver:
 
         return apply
 
+    def _precond_geig(self, ops, coefs, beta, t2):
+        """Block preconditioner: interior block by a generalised-eigenbasis diagonal, boundary
+        block by the diagonal of M (see the module doc)."""
+        p, d = self.problem, self.problem.ndim
+        names = list(p.fields)
+        interior_rows = self.config.collocation == "interior"
+        Ws, mats, jac = [], {}, []
+        for i, o in enumerate(ops):
+            n = o["K"].shape[0]
+            kinv = jsl.cho_solve((o["chol"], True), jnp.eye(n))
+            rows = slice(1, n - 1) if interior_rows else slice(0, n)
+            # per-field 1-D factors restricted to (collocation rows, interior columns)
+            for name in names:
+                a = parse_field(name, d)[i]
+                X = o["D"][a] if a else jnp.eye(n)
+                mats[name, i] = X
+            top = max((parse_field(nm, d)[i] for nm in names), default=0)
+            Xt = (o["D"][top] if top else jnp.eye(n))[rows, 1 : n - 1]
+            A = kinv[1 : n - 1, 1 : n - 1]  # interior block of K_i⁻¹ (SPD)
+            La = jnp.linalg.cholesky(A)
+            G = jsl.solve_triangular(La, Xt.T @ Xt, lower=True)
+            G = jsl.solve_triangular(La, G.T, lower=True)
+            Q = jnp.linalg.eigh(0.5 * (G + G.T))[1]
+            Ws.append(jsl.solve_triangular(La.T, Q, lower=False))  # WᵀAW = I, WᵀXᵀXW diagonal
+            jac.append((kinv, rows))
+
+        def outer(vecs):
+            out = vecs[0]
+            for v in vecs[1:]:
+                out = out[..., None] * v
+            return out
+
+        # interior: diag(Wᵀ M_II W), exact for the Kronecker (constant-coefficient) part
+        diag_i = outer([jnp.sum(W * (k[1:-1, 1:-1] @ W), axis=0) for W, (k, _) in zip(Ws, jac)])
+        # full grid: diag(M) (for the boundary block)
+        diag_f = outer([jnp.diagonal(k) for k, _ in jac]) + beta * self.bmask
+        for fa in names:
+            for fb in names:
+                ci, cf = [], []
+                for i, (W, (_, rows)) in enumerate(zip(Ws, jac)):
+                    n = W.shape[0] + 2
+                    Xa, Xb = mats[fa, i][rows], mats[fb, i][rows]
+                    ci.append(jnp.sum((Xa[:, 1 : n - 1] @ W) * (Xb[:, 1 : n - 1] @ W), axis=0))
+                    cf.append(jnp.sum(Xa * Xb, axis=0))
+                diag_i = diag_i + t2 * coefs[fa] * coefs[fb] * outer(ci)
+                diag_f = diag_f + t2 * coefs[fa] * coefs[fb] * outer(cf)
+        diag_i = jnp.maximum(diag_i, 1e-300)
+        diag_f = jnp.maximum(diag_f, 1e-300)
+        inner = (slice(1, -1),) * d
+        WsT = [W.T for W in Ws]
+        modes = list(range(d))
+
+        def apply(r):
+            z = multi_mode_product(r[inner], WsT, modes) / diag_i
+            return (r / diag_f).at[inner].set(multi_mode_product(z, Ws, modes))
+
+        return apply
+
     def _u_step_pcg(self, U0, theta, log_tau, active):
         ops = self._ops(theta, active, explicit=True)
         beta = self.lam * jnp.exp(log_tau[0])
@@ -679,8 +778,23 @@ class GPHMSolver:
 
         rhs = beta * self.bmask * self.g + t2 * jt(jf(U0) - H0)[0]
         P = self._precond(ops, U0, log_tau)
-        U, it, rr = pcg(mv, rhs, U0, P, self.config.cg_tol, self.config.cg_maxiter)
+        cfg = self.config
+        U, it, rr = pcg(mv, rhs, U0, P, cfg.cg_tol, cfg.cg_maxiter, cfg.cg_norm)
         return U, it, rr
+
+    def _profiled_value_and_grad(self, U0, theta, log_tau, active, n_inner=1):
+        """Profiled loss P(θ) = min_U L(U, θ, τ) and its gradient in θ (τ fixed).
+
+        ``U*`` comes from ``n_inner`` exact (dense) U-steps started at ``U0`` (one is exact for a
+        linear PDE; Gauss–Newton steps otherwise). At a minimiser ∂L/∂U = 0, so by the envelope
+        theorem ∇P(θ) = ∂L/∂θ (U*, θ): no differentiation through the solve. Returns
+        ``(P, ∇P, U*)``."""
+        U = U0
+        for _ in range(n_inner):
+            U, _, _ = self._u_step_dense(U, theta, log_tau, active)
+        U = jax.lax.stop_gradient(U)
+        val, g = jax.value_and_grad(lambda th: self._loss(U, th, log_tau, active))(theta)
+        return val, g, U
 
     def _tau_update(self, U, theta, active):
         ops = self._ops(theta, active)
@@ -703,9 +817,32 @@ class GPHMSolver:
         learn = cfg.learn_kernel
         tau_adam = cfg.tau_update == "adam" and cfg.learn_tau
 
-        def make_chunk(objective, length):
+        def make_profiled_chunk(length):
             def theta_step(carry, _):
-                (theta, log_tau), state, U, active = carry
+                theta, log_tau, state, U, active, lr = carry
+                val, g, U = self._profiled_value_and_grad(U, theta, log_tau, active, n_inner)
+                zero = jnp.zeros_like(log_tau)
+                (theta, _), state = adam_update((g, zero), state, (theta, log_tau), lr)
+                theta = self._project(theta)
+                if cfg.learn_tau and cfg.tau_update == "closed" and cfg.profiled_tau == "step":
+                    target = self._tau_update(U, theta, active)
+                    log_tau = log_tau + jnp.clip(target - log_tau, -cfg.tau_step, cfg.tau_step)
+                return (theta, log_tau, state, U, active, lr), val
+
+            def chunk(theta, log_tau, state, U, active, lr):
+                (theta, log_tau, state, *_), _ = jax.lax.scan(
+                    theta_step, (theta, log_tau, state, U, active, lr), None, length=length
+                )
+                return theta, log_tau, state
+
+            return self._jitted(f"theta_profiled_{length}", lambda: jax.jit(chunk))
+
+        def make_chunk(objective, length):
+            if objective == "profiled":
+                return make_profiled_chunk(length)
+
+            def theta_step(carry, _):
+                (theta, log_tau), state, U, active, lr = carry
                 if objective == "marginal":
                     val, gt = jax.value_and_grad(lambda th: self._marginal(U, th, active))(theta)
                     g = (gt, jnp.zeros_like(log_tau))
@@ -715,18 +852,34 @@ class GPHMSolver:
                     )
                 zero = jax.tree_util.tree_map(jnp.zeros_like, g)
                 g = (g[0] if learn else zero[0], g[1] if tau_adam else zero[1])
-                (theta, log_tau), state = adam_update(g, state, (theta, log_tau), cfg.theta_lr)
-                return ((self._project(theta), log_tau), state, U, active), val
+                (theta, log_tau), state = adam_update(g, state, (theta, log_tau), lr)
+                return ((self._project(theta), log_tau), state, U, active, lr), val
 
-            def chunk(theta, log_tau, state, U, active):
+            def chunk(theta, log_tau, state, U, active, lr):
                 ((theta, log_tau), state, *_), vals = jax.lax.scan(
-                    theta_step, ((theta, log_tau), state, U, active), None, length=length
+                    theta_step, ((theta, log_tau), state, U, active, lr), None, length=length
                 )
                 return theta, log_tau, state
 
             return self._jitted(f"theta_{objective}_{length}", lambda: jax.jit(chunk))
 
-        theta_chunk = make_chunk(cfg.theta_objective, cfg.theta_steps)
+        if cfg.theta_update == "profiled" and not self._use_dense():
+            raise ValueError(
+                "theta_update: 'profiled' re-solves U at every θ step and needs the dense 1-D "
+                "solver (linear_solver 'auto' or 'dense' on a 1-D problem)"
+            )
+
+        def lr_at(it):
+            """θ learning rate of round ``it`` (geometric decay to theta_lr_final, if set)."""
+            if cfg.theta_lr_final is None or cfg.outer_iters <= 1:
+                return jnp.asarray(cfg.theta_lr, dtype=jnp.float64)
+            frac = it / (cfg.outer_iters - 1)
+            return jnp.asarray(cfg.theta_lr * (cfg.theta_lr_final / cfg.theta_lr) ** frac,
+                               dtype=jnp.float64)  # fmt: skip
+
+        theta_chunk = make_chunk(
+            "profiled" if cfg.theta_update == "profiled" else cfg.theta_objective, cfg.theta_steps
+        )
         U = jnp.zeros(self.problem.grid)
         theta = self.theta0
         active = self.active0
@@ -764,9 +917,9 @@ class GPHMSolver:
                     # fit the spectrum to the first solution by marginal likelihood
                     warm = make_chunk("marginal", cfg.theta_warmup)
                     theta, log_tau, _ = warm(theta, log_tau, adam_init((theta, log_tau)), U,
-                                             active)  # fmt: skip
+                                             active, lr_at(it))  # fmt: skip
                 elif cfg.theta_steps > 0:
-                    theta, log_tau, state = theta_chunk(theta, log_tau, state, U, active)
+                    theta, log_tau, state = theta_chunk(theta, log_tau, state, U, active, lr_at(it))
                 if cfg.prune_tol > 0:
                     active = [prune_mask(th, a, cfg.prune_tol) for th, a in zip(theta, active)]
                 jax.block_until_ready(theta)

@@ -7,21 +7,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from sciml.gp import GPHMConfig, GPHMSolver, PDEProblem, kernel_matrix
-
-
-def _poisson_problem(shape):
-    d = len(shape)
-    axes = "xyz"[:d]
-    return PDEProblem(
-        "small",
-        operator=lambda F, x: sum(F[f"u_{a}{a}"] for a in axes) + 0.5 * F["u"],
-        fields=("u",) + tuple(f"u_{a}{a}" for a in axes),
-        domain=tuple((0.0, math.pi) for _ in range(d)),
-        grid=shape,
-        exact=lambda x: math.prod(jnp.sin(1.5 * xi + 0.3) for xi in x),
-        freq_scale=1.0,
-    )
+from sciml.gp import GPHMConfig, GPHMSolver, kernel_matrix
+from tests.gp._problems import small_helmholtz
 
 
 def _dense(mats):
@@ -34,7 +21,7 @@ def _dense(mats):
 @pytest.mark.parametrize("shape", [(7,), (5, 6), pytest.param((4, 3, 5), marks=pytest.mark.slow)])
 def test_pcg_u_step_matches_dense_normal_equations(shape):
     cfg = GPHMConfig(num_components=3, jitter=1e-3, cg_tol=1e-13, cg_maxiter=500)
-    prob = _poisson_problem(shape)
+    prob = small_helmholtz(shape)
     s = GPHMSolver(prob, cfg)
     with jax.enable_x64(True):
         log_tau = jnp.array([1.3, 0.4])
@@ -70,7 +57,7 @@ def test_pcg_u_step_matches_dense_normal_equations(shape):
 def test_fast_and_faithful_reach_the_same_objective():
     """Kernel and precisions frozen: the loss is a convex quadratic in U; the fast path solves it
     exactly, 4000 Adam steps of the faithful path must reach the same value."""
-    prob = _poisson_problem((10,))
+    prob = small_helmholtz((10,))
     common = {"num_components": 3, "jitter": 1e-2, "learn_kernel": False, "learn_tau": False,
               "log_tau_init": (-3.0, -3.0)}  # fmt: skip
     fast = GPHMSolver(prob, GPHMConfig(path="fast", outer_iters=1, **common)).solve()
@@ -85,7 +72,7 @@ def test_fast_and_faithful_reach_the_same_objective():
 
 
 def test_fast_path_solves_a_smooth_problem():
-    prob = _poisson_problem((40,))
+    prob = small_helmholtz((40,))
     sol = GPHMSolver(prob, GPHMConfig(num_components=5, outer_iters=4, theta_steps=10)).solve()
     assert sol.relative_l2(100) < 1e-2
     # no selection configured: the final iterate is reported, and says so
