@@ -3,12 +3,14 @@
 Usage: OMP_NUM_THREADS=1 python benchmarks/lsm.py [--budget 420] [--size 64] [--n-train 1000]
        [--n-test 200] [--width 16] [--fno-width 24] [--device cpu] [--ns] [--ns-size 32]
        [--ns-n-train 160] [--ns-n-test 40] [--ns-budget S] [--skip-darcy] [--merge]
-       [--out benchmarks/results/lsm.json]
+       [--norm pixel|scalar] [--out benchmarks/results/lsm.json]
 
 Scaled to shared CPU cores: the paper trains 500 epochs at 85² with width 32/64 on a GPU; here
 every model gets ``--budget`` seconds of training — CPU seconds of this (single-threaded) process
-on CPU, wall seconds on CUDA — with the same data, normalisation, relative-L2 loss, Adam and the
-paper's StepLR schedule compressed to the budget. ``--ns`` adds the Navier–Stokes 10→10 rollout
+on CPU, wall seconds on CUDA — with the same data, normalisation (Darcy: the papers' per-pixel
+unit-Gaussian statistics of the train split with eps = 1e-5, ``--norm pixel``; ``--norm scalar``:
+the file's scalar train mean/std), relative-L2 loss, Adam and the paper's StepLR schedule
+compressed to the budget. ``--ns`` adds the Navier–Stokes 10→10 rollout
 comparison. The neuraloperator FNO is included when that package is installed. Writes JSON and
 prints a table.
 """
@@ -26,7 +28,7 @@ from pathlib import Path
 import torch
 
 from sciml.data import FieldDataset, get_dataset
-from sciml.operators import register_datasets
+from sciml.operators import register_datasets, unit_gaussian_pairs
 from sciml.operators.bench import compare_models
 
 
@@ -50,10 +52,17 @@ def main() -> int:
     p.add_argument("--batch-size", type=int, default=20)
     p.add_argument("--device", default="cpu")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--models", default=None, help="comma list of lsm,fno,unet (default all)")
     p.add_argument("--ns", action="store_true", help="also run Navier–Stokes (ν=1e-5, 10→10)")
     p.add_argument("--ns-size", type=int, default=32)
     p.add_argument("--ns-n-train", type=int, default=160)
     p.add_argument("--ns-n-test", type=int, default=40)
+    p.add_argument(
+        "--norm",
+        choices=("pixel", "scalar"),
+        default="pixel",
+        help="Darcy normalisation: per-pixel train mean/std + 1e-5 (papers) or the file's scalar",
+    )
     p.add_argument("--skip-darcy", action="store_true", help="only Navier–Stokes (with --ns)")
     p.add_argument(
         "--merge",
@@ -65,6 +74,8 @@ def main() -> int:
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", torch.get_num_threads())))
     register_datasets()
     ctx = _Ctx(a.device, a.seed)
+    if a.models:
+        ctx.options["models"] = a.models
     defaults = {
         "budget_s": a.budget,
         "width": a.width,
@@ -100,9 +111,15 @@ def main() -> int:
             "darcy", "full", seed=a.seed, resolution=a.size, n_train=a.n_train, n_test=a.n_test
         )
         gen_s = time.perf_counter() - t0
-        # unit-Gaussian normalisation with the file's (scalar) train statistics
-        train = FieldDataset(path, "train", normalize=True)
-        test = FieldDataset(path, "test", normalize=True)
+        if a.norm == "pixel":  # the FNO/LSM scripts' UnitGaussianNormalizer on train pixels
+            train, test, y_norm = unit_gaussian_pairs(
+                FieldDataset(path, "train"), FieldDataset(path, "test")
+            )
+            denormalize = y_norm.decode
+        else:  # the file's scalar train mean/std
+            train = FieldDataset(path, "train", normalize=True)
+            test = FieldDataset(path, "test", normalize=True)
+            denormalize = train.denormalize
         curves: dict = {}
         darcy = compare_models(
             ctx,
@@ -111,7 +128,7 @@ def main() -> int:
             c_in=1,
             c_out=1,
             autoregressive=False,
-            denormalize=train.denormalize,
+            denormalize=denormalize,
             defaults=defaults,
             histories=curves,
         )
@@ -121,6 +138,7 @@ def main() -> int:
             "resolution": a.size,
             "n_train": a.n_train,
             "n_test": a.n_test,
+            "normalization": a.norm,
             "data_cache_s": gen_s,
             **darcy,
             "train_loss_per_epoch": curves,

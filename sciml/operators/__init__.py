@@ -15,6 +15,7 @@ from .metrics import (
     relative_l2,
 )
 from .navier_stokes import generate_navier_stokes, kolmogorov_forcing, navier_stokes_2d
+from .normalization import NormalizedPairs, UnitGaussianNormalizer, unit_gaussian_pairs
 from .profiling import inference_throughput, peak_memory_mb, reset_peak_memory
 from .training import (
     OperatorTrainConfig,
@@ -31,6 +32,7 @@ __all__ = [
     "FNO",
     "LSM",
     "NS_SIZES",
+    "NormalizedPairs",
     "FNOConfig",
     "LSMConfig",
     "NeuralSpectralBlock",
@@ -39,6 +41,7 @@ __all__ = [
     "SpectralConv2d",
     "UNet",
     "UNetConfig",
+    "UnitGaussianNormalizer",
     "count_parameters",
     "darcy_operator",
     "darcy_solve",
@@ -62,4 +65,5 @@ __all__ = [
     "rollout",
     "rollout_step_fn",
     "threshold_permeability",
+    "unit_gaussian_pairs",
 ]

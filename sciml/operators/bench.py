@@ -4,7 +4,8 @@
 on CPU, wall seconds on CUDA) on the generated data and score the test split (relative L2 on
 de-normalised fields and more).
 Options (``-o key=value``): ``budget_s`` (seconds of training per model), ``width`` (LSM/U-Net
-width), ``fno_width``, ``batch_size``, ``lr``, ``size`` (dataset size name).
+width), ``fno_width``, ``batch_size``, ``lr``, ``size`` (dataset size name), ``norm`` (Darcy:
+``pixel``, the papers' per-pixel train statistics, default; ``scalar``: the file's).
 """
 
 from __future__ import annotations
@@ -79,6 +80,8 @@ def compare_models(
 ) -> dict[str, float]:
     """Train LSM, FNO and U-Net for the same time each; flat metrics ``<model>_<metric>``.
 
+    Option ``models`` (comma list of ``lsm``, ``fno``, ``unet``) restricts the comparison.
+
     The budget is CPU seconds of this process on CPU (fair on a shared machine when single
     threaded) and wall seconds on CUDA; the learning rate follows the paper's StepLR schedule
     compressed to the budget (halved at 20, 40, 60 and 80 % of it). ``histories``, when given,
@@ -113,7 +116,15 @@ def compare_models(
     )
     out: dict[str, float] = {"budget_s_per_model": budget, "width": float(width)}
     x_probe = torch.stack([test_ds[i][0] for i in range(min(8, len(test_ds)))]).to(ctx.device)
-    for name, make in _models(c_in, c_out, width, fno_width, padding).items():
+    models = _models(c_in, c_out, width, fno_width, padding)
+    chosen = ctx.options.get("models")
+    if chosen:  # comma list, e.g. "lsm,unet"
+        names = [m.strip() for m in str(chosen).split(",") if m.strip()]
+        unknown = sorted(set(names) - set(models))
+        if unknown:
+            raise ValueError(f"models: unknown {unknown}; choose from {sorted(models)}")
+        models = {m: models[m] for m in names}
+    for name, make in models.items():
         torch.manual_seed(ctx.seed)
         model = make()
         mem_tracked = reset_peak_memory(ctx.device)
@@ -191,17 +202,29 @@ def _register() -> None:
 
 
 def run_darcy(ctx: Any) -> dict[str, float]:
-    """Darcy 32² (quick) / 64² (full): LSM vs FNO vs U-Net, same time budget, unit-Gaussian
-    normalisation on train statistics, de-normalised scoring."""
+    """Darcy 32² (quick) / 64² (full): LSM vs FNO vs U-Net, same time budget, the papers'
+    per-pixel unit-Gaussian normalisation on train statistics (``-o norm=scalar``: the file's
+    scalar statistics), de-normalised scoring."""
     from sciml.data import FieldDataset, get_dataset
+    from sciml.operators import unit_gaussian_pairs
 
     _register()
     size = str(ctx.options.get("size", "quick" if ctx.quick else "full"))
+    norm = str(ctx.options.get("norm", "pixel"))
+    if norm not in ("pixel", "scalar"):
+        raise ValueError(f"norm: expected 'pixel' or 'scalar', got {norm!r}")
     path = get_dataset("darcy", size, seed=ctx.seed)
-    train = FieldDataset(path, "train", normalize=True)
-    test = FieldDataset(path, "test", normalize=True)
+    if norm == "pixel":
+        train, test, y_norm = unit_gaussian_pairs(
+            FieldDataset(path, "train"), FieldDataset(path, "test")
+        )
+        denormalize = y_norm.decode
+    else:
+        train = FieldDataset(path, "train", normalize=True)
+        test = FieldDataset(path, "test", normalize=True)
+        denormalize = train.denormalize
     res = compare_models(
-        ctx, train, test, c_in=1, c_out=1, autoregressive=False, denormalize=train.denormalize
+        ctx, train, test, c_in=1, c_out=1, autoregressive=False, denormalize=denormalize
     )
     res["resolution"] = float(train[0][0].shape[-1])
     res["n_train"] = float(len(train))

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from ._common import check_positive_int, resolve_config
@@ -93,10 +92,16 @@ class _TrigTransition(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx: Any, x: torch.Tensor, weight: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
-        arg = x.unsqueeze(-1) * k  # (C, M, nb)
-        basis = torch.cat([torch.sin(arg), torch.cos(arg)], dim=-1)  # (C, M, 2nb)
+        c, m = x.shape
+        nb = k.numel()
+        # basis laid out (C, 2nb, M): sin and cos written in place (no concatenation), and the
+        # weighted sums below are matrix-vector products along long contiguous rows of M
+        arg = k.view(1, nb, 1) * x.unsqueeze(1)  # (C, nb, M)
+        basis = x.new_empty(c, 2 * nb, m)
+        torch.sin(arg, out=basis[:, :nb])
+        torch.cos(arg, out=basis[:, nb:])
         ctx.save_for_backward(basis, weight, k)
-        return x + torch.bmm(basis, weight.unsqueeze(-1)).squeeze(-1)
+        return torch.baddbmm(x.unsqueeze(1), weight.unsqueeze(1), basis).squeeze(1)
 
     @staticmethod
     @torch.autograd.function.once_differentiable
@@ -105,12 +110,24 @@ class _TrigTransition(torch.autograd.Function):
         nb = k.numel()
         gx = gw = None
         if ctx.needs_input_grad[1]:
-            gw = torch.bmm(grad.unsqueeze(1), basis).squeeze(1)
+            gw = torch.bmm(basis, grad.unsqueeze(-1)).squeeze(-1)
         if ctx.needs_input_grad[0]:
             # d/dx [W_s sin(kx) + W_c cos(kx)] = k W_s cos(kx) − k W_c sin(kx)
             dw = torch.cat([-weight[:, nb:] * k, weight[:, :nb] * k], dim=-1)
-            gx = grad * (1.0 + torch.bmm(basis, dw.unsqueeze(-1)).squeeze(-1))
+            ones = grad.new_ones(()).expand(grad.shape[0], 1, grad.shape[1])
+            gx = grad * torch.baddbmm(ones, dw.unsqueeze(1), basis).squeeze(1)
         return gx, gw, None
+
+
+def _conv1x1(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+    """1×1 convolution of ``x`` (B, C, L, P) with ``weight`` (O, C), ``bias`` (O,) as one batched
+    matrix product (about 2× faster than ``conv2d`` for these thin maps on CPU, forward+backward)."""
+    bsz, c, n_l, n_p = x.shape
+    o = weight.shape[0]
+    out = torch.baddbmm(
+        bias.view(1, o, 1).expand(bsz, o, 1), weight.expand(bsz, o, c), x.reshape(bsz, c, -1)
+    )
+    return out.reshape(bsz, o, n_l, n_p)
 
 
 class NeuralSpectralBlock(nn.Module):
@@ -167,8 +184,7 @@ class NeuralSpectralBlock(nn.Module):
         z = self.latent  # (H, T, C/H)
         w_s = torch.einsum("htd,hdi->hti", z, w[:, 0].reshape(h, c // h, c)).reshape(h * t, c)
         b_s = torch.einsum("htd,hd->ht", z, b[:, 0].reshape(h, c // h)).reshape(h * t)
-        weight = torch.cat([w_s, w[:, 1]])
-        out = F.conv2d(x, weight.reshape(h * t + c, c, 1, 1), torch.cat([b_s, b[:, 1]]))
+        out = _conv1x1(x, torch.cat([w_s, w[:, 1]]), torch.cat([b_s, b[:, 1]]))
         return out[:, : h * t], out[:, h * t :]
 
     def forward(self, x: torch.Tensor, patch: tuple[int, ...]) -> torch.Tensor:
@@ -198,8 +214,8 @@ class NeuralSpectralBlock(nn.Module):
         flat = _TrigTransition.apply(flat, self.weights.to(flat.dtype), k)
         tokens = flat.reshape(h, d, bsz, t, 1, n_p).permute(2, 0, 3, 1, 4, 5)  # (B,H,T,d,1,P)
         # (3) decoder attention: pixels query the tokens (keys = values = tokens), softmax over T
-        wq = self.decoder_attn.weight.reshape(c, c, 1, 1)
-        q = F.conv2d(xl, wq, self.decoder_attn.bias).reshape(bsz, h, 1, d, n_l, n_p)
+        wq = self.decoder_attn.weight.reshape(c, c)
+        q = _conv1x1(xl, wq, self.decoder_attn.bias).reshape(bsz, h, 1, d, n_l, n_p)
         a2 = torch.softmax((q * tokens).sum(dim=3, keepdim=True), dim=2)  # (B, H, T, 1, L, P)
         out = (a2 * tokens).sum(dim=2).reshape(bsz, c, n_l, n_p) + xl
         # back to (B, C, *S)

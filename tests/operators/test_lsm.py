@@ -154,6 +154,22 @@ def test_trig_transition_gradients_match_autograd_of_the_formula():
     torch.testing.assert_close(gw, gw_ref, rtol=1e-12, atol=1e-12)
 
 
+def test_conv1x1_matches_conv2d_and_its_gradients():
+    from sciml.operators.lsm import _conv1x1
+
+    torch.manual_seed(5)
+    x = torch.randn(3, 4, 5, 7, dtype=torch.float64, requires_grad=True)
+    w = torch.randn(6, 4, dtype=torch.float64, requires_grad=True)
+    b = torch.randn(6, dtype=torch.float64, requires_grad=True)
+    g = torch.randn(3, 6, 5, 7, dtype=torch.float64)
+    ref = torch.nn.functional.conv2d(x, w[:, :, None, None], b)
+    refs = torch.autograd.grad(ref, (x, w, b), g)
+    out = _conv1x1(x, w, b)
+    torch.testing.assert_close(out, ref, rtol=1e-12, atol=1e-12)
+    for got, want in zip(torch.autograd.grad(out, (x, w, b), g), refs):
+        torch.testing.assert_close(got, want, rtol=1e-12, atol=1e-12)
+
+
 def test_gradients_reach_every_parameter_and_match_finite_differences():
     torch.manual_seed(2)
     m = LSM(width=8, in_channels=2).double()

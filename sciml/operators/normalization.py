@@ -1,0 +1,112 @@
+"""Per-pixel unit-Gaussian normalisation of field pairs, as in the FNO/LSM training scripts.
+
+The papers' Darcy protocol (``UnitGaussianNormalizer`` of the FNO code, used by the LSM code)
+standardises inputs and outputs pixel by pixel with the train mean and (unbiased) standard
+deviation plus ``eps = 1e-5``: ``encode(x) = (x − mean) / (std + eps)``,
+``decode(z) = z (std + eps) + mean``. The ``eps`` matters on Darcy: the solution is 0 on the
+boundary in every sample (std = 0 there), so ``decode`` scales the model's boundary output by
+``eps`` and the boundary drops out of the de-normalised loss. (The shared data layer's
+``normalize`` treats a zero std as 1 instead, which leaves the raw model output on the boundary
+pixels in the de-normalised loss and stalls training on Darcy.)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch.utils.data import Dataset
+
+__all__ = ["NormalizedPairs", "UnitGaussianNormalizer", "unit_gaussian_pairs"]
+
+
+class UnitGaussianNormalizer:
+    """Per-feature standardisation with train statistics.
+
+    Args:
+        x: training samples ``(N, *shape)``, N ≥ 2 (statistics over dim 0).
+        eps: added to the standard deviation (> 0).
+
+    ``encode``/``decode`` accept one sample ``shape`` or a batch ``(B, *shape)`` on any device
+    and floating dtype.
+    """
+
+    def __init__(self, x: torch.Tensor, eps: float = 1e-5) -> None:
+        if not isinstance(x, torch.Tensor) or not x.is_floating_point():
+            raise TypeError(f"x: expected a floating torch.Tensor, got {type(x).__name__}")
+        if x.ndim < 2 or x.shape[0] < 2:
+            raise ValueError(f"x: expected (N >= 2, *shape) samples, got shape {tuple(x.shape)}")
+        if not (isinstance(eps, (int, float)) and eps > 0):
+            raise ValueError(f"eps: expected a float > 0, got {eps!r}")
+        if not torch.isfinite(x).all():
+            raise ValueError("x: contains NaN or Inf values")
+        self.mean = x.mean(dim=0)
+        self.std = x.std(dim=0)
+        self.eps = float(eps)
+
+    def _scale(self, t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        mean = self.mean.to(device=t.device, dtype=t.dtype)
+        return mean, (self.std + self.eps).to(device=t.device, dtype=t.dtype)
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """``(x − mean) / (std + eps)``."""
+        mean, scale = self._scale(x)
+        return (x - mean) / scale
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """``z (std + eps) + mean`` (inverse of :meth:`encode`)."""
+        mean, scale = self._scale(z)
+        return z * scale + mean
+
+
+class NormalizedPairs(Dataset):
+    """In-memory ``(x_normalizer.encode(x[i]), y_normalizer.encode(y[i]))`` pairs."""
+
+    def __init__(
+        self,
+        x: torch.Tensor,
+        y: torch.Tensor,
+        x_normalizer: UnitGaussianNormalizer,
+        y_normalizer: UnitGaussianNormalizer,
+    ) -> None:
+        if len(x) != len(y):
+            raise ValueError(f"x, y: expected the same number of samples, got {len(x)}, {len(y)}")
+        self.x = x_normalizer.encode(x)
+        self.y = y_normalizer.encode(y)
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.x[i], self.y[i]
+
+
+def _stack(ds: Any) -> tuple[torch.Tensor, torch.Tensor]:
+    if len(ds) == 0:
+        raise ValueError("dataset: expected at least one (x, y) pair, got an empty dataset")
+    items = (
+        ds.__getitems__(list(range(len(ds))))
+        if hasattr(ds, "__getitems__")
+        else [ds[i] for i in range(len(ds))]
+    )
+    return torch.stack([it[0] for it in items]), torch.stack([it[1] for it in items])
+
+
+def unit_gaussian_pairs(
+    train: Any, test: Any, eps: float = 1e-5
+) -> tuple[NormalizedPairs, NormalizedPairs, UnitGaussianNormalizer]:
+    """The papers' Darcy normalisation: per-pixel statistics of the *train* pairs.
+
+    Args:
+        train, test: datasets of raw ``(x, y)`` pairs (e.g. ``FieldDataset`` without
+            ``normalize``).
+        eps: see :class:`UnitGaussianNormalizer`.
+
+    Returns:
+        ``(train_ds, test_ds, y_normalizer)``; pass ``y_normalizer.decode`` as ``denormalize`` so
+        the loss and metrics are computed on de-normalised fields.
+    """
+    xtr, ytr = _stack(train)
+    xte, yte = _stack(test)
+    xn, yn = UnitGaussianNormalizer(xtr, eps), UnitGaussianNormalizer(ytr, eps)
+    return NormalizedPairs(xtr, ytr, xn, yn), NormalizedPairs(xte, yte, xn, yn), yn
