@@ -6,6 +6,108 @@ AR_ORDERS = (2, 4, 8, 16)
 ETT_HORIZONS = (24, 48, 168, 336, 720)
 DEFAULT_ETTH1 = "/work/shared/data/ett/ETTh1.csv"
 
+ETT_MODELS = ("spacetime", "s4d", "linear", "last")
+
+
+def _opt_float(options, key, default, *, low=None, high=None, strict_low=False):
+    """Float option ``key`` (default if absent); a clear ValueError naming it otherwise."""
+    raw = options.get(key, default)
+    try:
+        if isinstance(raw, bool):
+            raise TypeError
+        value = float(raw)
+    except (TypeError, ValueError):
+        raise ValueError(f"{key}: expected a number, got {raw!r}") from None
+    if value != value or (low is not None and (value <= low if strict_low else value < low)):
+        raise ValueError(f"{key}: expected {'>' if strict_low else '>='} {low}, got {raw!r}")
+    if high is not None and value >= high:
+        raise ValueError(f"{key}: expected < {high}, got {raw!r}")
+    return value
+
+
+def _opt_int(options, key, default, *, low=1, allow_none=False):
+    raw = options.get(key, default)
+    if allow_none and (raw is None or str(raw).lower() in ("none", "0", "")):
+        return None
+    if isinstance(raw, bool) or not (
+        isinstance(raw, int) or (isinstance(raw, str) and raw.strip().lstrip("-").isdigit())
+    ):
+        raise ValueError(f"{key}: expected an int >= {low}, got {raw!r}")
+    value = int(raw)
+    if value < low:
+        raise ValueError(f"{key}: expected an int >= {low}, got {raw!r}")
+    return value
+
+
+def _opt_list(options, key, default, cast, allowed=None):
+    raw = options.get(key, default)
+    items = raw if isinstance(raw, (list, tuple)) else str(raw).split(",")
+    try:
+        values = [cast(str(v).strip()) for v in items if str(v).strip()]
+    except ValueError:
+        raise ValueError(f"{key}: expected a comma list, got {raw!r}") from None
+    if not values:
+        raise ValueError(f"{key}: expected a non-empty comma list, got {raw!r}")
+    if allowed is not None and any(v not in allowed for v in values):
+        raise ValueError(f"{key}: expected items of {', '.join(map(str, allowed))}, got {raw!r}")
+    return values
+
+
+def etth1_settings(options: dict, quick: bool = False) -> dict:
+    """Parse and check the ``ssm-etth1`` options (``-o key=value``); returns the settings.
+
+    ``horizons`` (comma list), ``models`` (subset of spacetime,s4d,linear,last), ``epochs``,
+    ``train_stride``, ``val_stride``, ``test_stride``, ``patience`` (early stopping on the
+    validation forecast MSE; 0/none: off), ``batch_size``; SpaceTime: ``lr``, ``weight_decay``,
+    ``dropout``, ``warmup`` (epochs of linear lr warm-up), ``loss`` (mse/rmse),
+    ``loss_weights`` (w0,w1,w2), ``norm`` (clip/l1); S4D: ``s4d_lr``, ``s4d_weight_decay``,
+    ``s4d_dropout``. Bad values raise ValueError naming the option.
+    """
+    o = dict(options)
+    known = {
+        "etth1_path", "horizons", "models", "epochs", "train_stride", "val_stride",
+        "test_stride", "patience", "batch_size", "lr", "weight_decay", "dropout", "warmup",
+        "loss", "loss_weights", "norm", "s4d_lr", "s4d_weight_decay", "s4d_dropout",
+    }  # fmt: skip
+    unknown = sorted(set(o) - known)
+    if unknown:
+        raise ValueError(f"options: unknown ssm-etth1 option(s) {unknown}; known: {sorted(known)}")
+    st = {
+        "horizons": _opt_list(
+            o, "horizons", "24" if quick else ",".join(map(str, ETT_HORIZONS)), int
+        ),
+        "models": _opt_list(o, "models", ",".join(ETT_MODELS), str, ETT_MODELS),
+        "epochs": _opt_int(o, "epochs", 1 if quick else 10),
+        "train_stride": _opt_int(o, "train_stride", 8 if quick else 1),
+        "val_stride": _opt_int(o, "val_stride", 8),
+        "test_stride": _opt_int(o, "test_stride", 4 if quick else 1),
+        "patience": _opt_int(o, "patience", None, allow_none=True),
+        "batch_size": _opt_int(o, "batch_size", 50),
+        "lr": _opt_float(o, "lr", 1e-3, low=0.0, strict_low=True),
+        "weight_decay": _opt_float(o, "weight_decay", 1e-4, low=0.0),
+        "dropout": _opt_float(o, "dropout", 0.25, low=0.0, high=1.0),
+        "warmup": _opt_int(o, "warmup", 0, low=0),
+        "loss": str(o.get("loss", "mse")),
+        "loss_weights": tuple(_opt_list(o, "loss_weights", "1,1,1", float)),
+        "norm": str(o.get("norm", "clip")),
+        "s4d_lr": _opt_float(o, "s4d_lr", 1e-3, low=0.0, strict_low=True),
+        "s4d_weight_decay": _opt_float(o, "s4d_weight_decay", 1e-4, low=0.0),
+        "s4d_dropout": _opt_float(o, "s4d_dropout", 0.1, low=0.0, high=1.0),
+    }
+    if any(h < 1 for h in st["horizons"]):
+        raise ValueError(f"horizons: expected positive ints, got {o.get('horizons')!r}")
+    if st["loss"] not in ("mse", "rmse"):
+        raise ValueError(f"loss: expected 'mse' or 'rmse', got {st['loss']!r}")
+    if len(st["loss_weights"]) != 3 or any(w < 0 for w in st["loss_weights"]):
+        raise ValueError(
+            f"loss_weights: expected three non-negative numbers w0,w1,w2, got {o.get('loss_weights')!r}"
+        )
+    if st["norm"] not in ("clip", "l1", "none"):
+        raise ValueError(f"norm: expected 'clip', 'l1' or 'none', got {st['norm']!r}")
+    if st["warmup"] >= st["epochs"]:
+        raise ValueError(f"warmup: expected fewer than epochs = {st['epochs']}, got {st['warmup']}")
+    return st
+
 
 def _register_ar():
     from sciml import data
@@ -34,7 +136,18 @@ def _tensor_ds(ds, indices=None):
 
 
 def _train(
-    model, train_ds, val_ds, *, epochs, batch_size, lr, weight_decay, ctx, select="forecast_mse"
+    model,
+    train_ds,
+    val_ds,
+    *,
+    epochs,
+    batch_size,
+    lr,
+    weight_decay,
+    ctx,
+    select="forecast_mse",
+    patience=None,
+    warmup=0,
 ):
     """Fit with the shared Trainer, keep the best-on-validation state; (FitResult, s/epoch)."""
     from sciml.ssm import train_forecaster
@@ -50,6 +163,8 @@ def _train(
         seed=ctx.seed,
         device=ctx.device,
         select=select,
+        patience=patience,
+        warmup=warmup,
         progress=not ctx.quick,  # full runs take minutes per epoch on a CPU
     )
     return res, res.sec_per_epoch
@@ -190,11 +305,19 @@ def run_etth1(ctx) -> dict[str, float]:
     """ETTh1 univariate (OT), lag 336: SpaceTime and S4D vs last-value and linear-AR baselines.
 
     Quick: horizon 24, a reduced SpaceTime/S4D, one epoch on every 8th training window. Full: all
-    horizons, the paper's SpaceTime architecture, ``epochs`` (option, default 10) on all windows.
-    Options: ``etth1_path``, ``epochs``, ``horizons`` (comma list), ``train_stride``,
-    ``val_stride`` (default 8), ``test_stride``. Every model keeps its best-on-validation epoch.
+    horizons, the paper's SpaceTime architecture, ``epochs`` (default 10) on all windows.
+    Options (see :func:`etth1_settings`): ``etth1_path``, ``horizons``, ``models``, ``epochs``,
+    ``train_stride``, ``val_stride`` (default 8), ``test_stride``, ``patience``, ``batch_size``,
+    SpaceTime ``lr``/``weight_decay``/``dropout``/``warmup``/``loss``/``loss_weights``/``norm``,
+    S4D ``s4d_lr``/``s4d_weight_decay``/``s4d_dropout``. Every network keeps its
+    best-on-validation epoch; the baselines' validation MSE (same windows) is reported beside.
     """
     import os
+
+    path = str(ctx.options.get("etth1_path", DEFAULT_ETTH1))
+    if not os.path.exists(path):
+        ctx.skip(f"ETTh1 is absent: no file at {path} (pass -o etth1_path=/path/to/ETTh1.csv)")
+    st = etth1_settings(ctx.options, ctx.quick)
 
     from sciml.data import WindowDataset, ett_splits, read_csv_timeseries, write_dataset
     from sciml.ssm import (
@@ -208,9 +331,6 @@ def run_etth1(ctx) -> dict[str, float]:
         stack_windows,
     )
 
-    path = str(ctx.options.get("etth1_path", DEFAULT_ETTH1))
-    if not os.path.exists(path):
-        ctx.skip(f"ETTh1 is absent: no file at {path} (pass -o etth1_path=/path/to/ETTh1.csv)")
     _, values, _ = read_csv_timeseries(path, columns=["OT"])
     lag = 336
     sl = ett_splits(int(values.shape[0]), lag=lag)
@@ -227,72 +347,92 @@ def run_etth1(ctx) -> dict[str, float]:
         },
     )  # derived windows for this run only; stats from train
     quick = ctx.quick
-    default_h = "24" if quick else ",".join(map(str, ETT_HORIZONS))
-    horizons = [int(h) for h in str(ctx.options.get("horizons", default_h)).split(",")]
-    epochs = int(ctx.options.get("epochs", 1 if quick else 10))
-    stride = int(ctx.options.get("train_stride", 8 if quick else 1))
-    test_stride = int(ctx.options.get("test_stride", 4 if quick else 1))
-    val_stride = int(ctx.options.get("val_stride", 8))
+    horizons, which, epochs = st["horizons"], st["models"], st["epochs"]
     metrics: dict[str, float] = {
-        "epochs": float(epochs),
-        "train_stride": float(stride),
-        "val_stride": float(val_stride),
-        "test_stride": float(test_stride),
+        k: float(st[k])
+        for k in ("epochs", "train_stride", "val_stride", "test_stride", "batch_size", "warmup")
     }
+    metrics["patience"] = float(st["patience"] or 0)
+    metrics.update(
+        {f"spacetime_{k}": float(st[k]) for k in ("lr", "weight_decay", "dropout")}
+        | {f"s4d_{k}": float(st[f"s4d_{k}"]) for k in ("lr", "weight_decay", "dropout")}
+        | {f"spacetime_loss_w{i}": float(w) for i, w in enumerate(st["loss_weights"])}
+        | {
+            "spacetime_loss_rmse": float(st["loss"] == "rmse"),
+            "spacetime_norm_l1": float(st["norm"] == "l1"),
+        }
+    )
     for h in ctx.progress(horizons, desc="ETTh1 horizons", total=len(horizons)):
         full_train = WindowDataset(h5, "train", lag=lag, horizon=h, normalize=True)
-        train = _tensor_ds(full_train, range(0, len(full_train), stride))
+        train = _tensor_ds(full_train, range(0, len(full_train), st["train_stride"]))
         val_full = WindowDataset(h5, "val", lag=lag, horizon=h, normalize=True)
-        val = _tensor_ds(val_full, range(0, len(val_full), val_stride))
+        val = _tensor_ds(val_full, range(0, len(val_full), st["val_stride"]))
+        x_va, y_va = val.tensors
         test = WindowDataset(h5, "test", lag=lag, horizon=h, normalize=True)
-        x_te, y_te = stack_windows(test, range(0, len(test), test_stride))
-        x_tr, y_tr = stack_windows(full_train, range(0, len(full_train), 1 if not quick else 2))
-        for name, pred in (
-            ("last", last_value_forecast),
-            (
-                "linear",
-                (lambda m: lambda x, hh: m.predict(x))(LinearAR(lag, ridge=1e-4).fit(x_tr, y_tr)),
-            ),
-        ):
+        x_te, y_te = stack_windows(test, range(0, len(test), st["test_stride"]))
+        baselines = []
+        if "last" in which:
+            baselines.append(("last", last_value_forecast))
+        if "linear" in which:
+            x_tr, y_tr = stack_windows(full_train, range(0, len(full_train), 1 if not quick else 2))
+            lin = LinearAR(lag, ridge=1e-4).fit(x_tr, y_tr)
+            baselines.append(("linear", lambda x, hh, m=lin: m.predict(x)))
+        for name, pred in baselines:
             ev = evaluate_forecast(pred, x_te, y_te)
             metrics[f"h{h}_{name}_mse"] = float(ev["mse"].mean())
             metrics[f"h{h}_{name}_mae"] = float(ev["mae"].mean())
-        st_cfg = SpaceTimeConfig(d_model=32, dropout=0.25) if quick else SpaceTimeConfig()
-        s4_cfg = S4DForecasterConfig(
-            d_model=32 if quick else 64, n_layers=2, d_state=64, dropout=0.1
+            metrics[f"h{h}_{name}_val_mse"] = float(
+                evaluate_forecast(pred, x_va, y_va)["mse"].mean()
+            )
+        st_cfg = SpaceTimeConfig(
+            d_model=32 if quick else 128,
+            dropout=st["dropout"],
+            norm=st["norm"],
+            loss=st["loss"],
+            loss_weights=st["loss_weights"],
         )
-        models = {
-            "spacetime": SpaceTime(st_cfg, seed=ctx.seed),
-            "s4d": S4DForecaster(s4_cfg, seed=ctx.seed),
+        s4_cfg = S4DForecasterConfig(
+            d_model=32 if quick else 64, n_layers=2, d_state=64, dropout=st["s4d_dropout"]
+        )
+        nets = {
+            "spacetime": lambda c=st_cfg: SpaceTime(c, seed=ctx.seed),
+            "s4d": lambda c=s4_cfg: S4DForecaster(c, seed=ctx.seed),
         }
-        for name, model in models.items():
+        hp = {
+            "spacetime": (st["lr"], st["weight_decay"], st["warmup"]),
+            "s4d": (st["s4d_lr"], st["s4d_weight_decay"], 0),
+        }
+        for name in [n for n in nets if n in which]:
+            model = nets[name]()
+            lr, wd, warmup = hp[name]
             fit, sec = _train(
                 model,
                 train,
                 val,
                 epochs=epochs,
-                batch_size=50,
-                lr=1e-3,
-                weight_decay=1e-4,
+                batch_size=st["batch_size"],
+                lr=lr,
+                weight_decay=wd,
                 ctx=ctx,
+                patience=st["patience"],
+                warmup=warmup,
             )
-            metrics[f"h{h}_{name}_best_epoch"] = float(fit.best_epoch or epochs)
+            metrics[f"h{h}_{name}_best_epoch"] = float(fit.best_epoch or len(fit.history))
+            metrics[f"h{h}_{name}_epochs_run"] = float(len(fit.history))
             metrics[f"h{h}_{name}_val_mse"] = float(fit.best_val_mse or float("nan"))
             ev = evaluate_forecast(_predictor(model, name, ctx.device), x_te, y_te, batch_size=100)
             metrics[f"h{h}_{name}_mse"] = float(ev["mse"].mean())
             metrics[f"h{h}_{name}_mae"] = float(ev["mae"].mean())
             metrics[f"h{h}_{name}_sec_per_epoch"] = float(sec)
             ctx.log(
-                f"ETTh1 h={h} {name}: test MSE {metrics[f'h{h}_{name}_mse']:.4f} "
-                f"(best validation epoch {fit.best_epoch}, {sec:.0f} s/epoch)"
+                f"ETTh1 h={h} {name}: val MSE {metrics[f'h{h}_{name}_val_mse']:.4f}, test MSE "
+                f"{metrics[f'h{h}_{name}_mse']:.4f} (best validation epoch {fit.best_epoch} of "
+                f"{len(fit.history)}, {sec:.0f} s/epoch)"
             )
         ctx.log(
             f"ETTh1 h={h}: "
-            + ", ".join(
-                f"{k} {metrics[f'h{h}_{k}_mse']:.4f}"
-                for k in ("last", "linear", "spacetime", "s4d")
-            )
-            + f" (MSE, {len(train)} train windows, {x_te.shape[0]} test windows, {epochs} epochs)"
+            + ", ".join(f"{k} {metrics[f'h{h}_{k}_mse']:.4f}" for k in ETT_MODELS if k in which)
+            + f" (test MSE, {len(train)} train windows, {x_te.shape[0]} test windows, {epochs} epochs)"
         )
     return metrics
 

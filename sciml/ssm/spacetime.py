@@ -40,6 +40,7 @@ class SpaceTimeConfig:
     subtract_lag_mean: bool = True
     loss_weights: tuple[float, float, float] = (1.0, 1.0, 1.0)
     balance_loss: bool = False
+    loss: str = "mse"
 
 
 class SpaceTimeOutput(NamedTuple):
@@ -79,6 +80,8 @@ class SpaceTime(nn.Module):
         check_positive_int(cfg.n_channels, "n_channels")
         H = check_positive_int(cfg.d_model, "d_model")
         check_positive_int(cfg.n_encoder, "n_encoder", 0)
+        if cfg.loss not in ("mse", "rmse"):
+            raise ValueError(f"loss: expected 'mse' or 'rmse', got {cfg.loss!r}")
         if cfg.embedding not in ("repeat", "linear"):
             raise ValueError(f"embedding: expected 'repeat' or 'linear', got {cfg.embedding!r}")
         if cfg.embedding == "repeat" and H % cfg.n_channels:
@@ -138,17 +141,31 @@ class SpaceTimeLoss(nn.Module):
     shrinking the features). The minimiser is unchanged when one model attains every term's
     optimum (e.g. the Bayes predictor of an AR process). Values can be negative.
 
+    ``criterion="rmse"`` (the public SpaceTime's ETTh1 setting ``--loss informer_rmse``): every
+    term is the root of its mean squared error, ``w0·RMSE(forecast, y) + w1·RMSE(one_step, ·) +
+    w2·RMSE(next_input, ·)``; the gradient of a term is ``∇MSE / (2·RMSE)``, so each term is
+    scaled by its own error level (milder than the log of ``balance``). Not combined with
+    ``balance``.
+
     Called as ``loss(output, (x, y))`` (pair with :func:`spacetime_step_fn` in the Trainer).
     """
 
     def __init__(
-        self, weights: tuple[float, float, float] = (1.0, 1.0, 1.0), balance: bool = False
+        self,
+        weights: tuple[float, float, float] = (1.0, 1.0, 1.0),
+        balance: bool = False,
+        criterion: str = "mse",
     ) -> None:
         super().__init__()
         if len(weights) != 3 or any(w < 0 for w in weights):
             raise ValueError(f"weights: expected three non-negative floats, got {weights!r}")
+        if criterion not in ("mse", "rmse"):
+            raise ValueError(f"criterion: expected 'mse' or 'rmse', got {criterion!r}")
+        if balance and criterion != "mse":
+            raise ValueError(f"criterion: balance=True needs criterion='mse', got {criterion!r}")
         self.weights = tuple(float(w) for w in weights)
         self.balance = bool(balance)
+        self.criterion = criterion
 
     def forward(
         self, out: SpaceTimeOutput, target: tuple[torch.Tensor, torch.Tensor]
@@ -156,6 +173,13 @@ class SpaceTimeLoss(nn.Module):
         x, y = target
         w0, w1, w2 = self.weights
         mse = nn.functional.mse_loss
+        if self.criterion == "rmse":
+            loss = w0 * mse(out.forecast, y).sqrt()
+            if w1:
+                loss = loss + w1 * mse(out.one_step, x[:, 1:]).sqrt()
+            if w2:
+                loss = loss + w2 * mse(out.next_input, out.true_input).sqrt()
+            return loss
         if self.balance:
             tiny = torch.finfo(y.dtype).tiny
             per_step = ((out.forecast - y) ** 2).mean((0, 2))  # MSE of each horizon step

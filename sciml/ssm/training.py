@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -55,12 +56,18 @@ def train_forecaster(
     device: str = "cpu",
     select: str = "forecast_mse",
     progress: bool = False,
+    patience: int | None = None,
+    warmup: int = 0,
 ) -> FitResult:
     """Fit a :class:`SpaceTime` (its three-term loss) or a direct forecaster ``model(x, h)``
     (MSE) with AdamW + cosine schedule; with ``val`` the returned model holds the state of the
     epoch with the lowest validation ``select`` — ``"forecast_mse"`` (:func:`forecast_mse`) or
     ``"val_loss"`` (the training objective on the validation windows) — never the test set.
 
+    ``patience``: stop after this many epochs without a better validation value (None: run all
+    ``epochs``). ``warmup``: epochs of linear learning-rate warm-up (``lr·e/(warmup+1)`` in
+    epoch ``e ≤ warmup``) before the cosine decay over the remaining epochs (the public SpaceTime
+    warms up linearly, then decays by a cosine).
     ``progress=True`` shows the Trainer's progress bars and one summary line per epoch.
     Datasets yield ``(x (lag, C), y (horizon, C))``. Models with ``param_groups(lr, wd)``
     (:class:`S4DForecaster`) get those groups (SSM parameters without weight decay).
@@ -69,11 +76,23 @@ def train_forecaster(
     from sciml.train.checkpoint import load_checkpoint, load_model_state
 
     epochs = check_positive_int(epochs, "epochs")
+    if patience is not None:
+        patience = check_positive_int(patience, "patience")
+    warmup = check_positive_int(warmup, "warmup", 0)
+    if warmup >= epochs:
+        raise ValueError(f"warmup: expected fewer than epochs = {epochs} epochs, got {warmup}")
+    if not (isinstance(lr, (int, float)) and not isinstance(lr, bool) and lr > 0):
+        raise ValueError(f"lr: expected a positive float, got {lr!r}")
+    if not (isinstance(weight_decay, (int, float)) and weight_decay >= 0):
+        raise ValueError(f"weight_decay: expected a float >= 0, got {weight_decay!r}")
     if select not in ("forecast_mse", "val_loss"):
         raise ValueError(f"select: expected 'forecast_mse' or 'val_loss', got {select!r}")
     if isinstance(model, SpaceTime):
         cfg = model.config
-        loss, step_fn = SpaceTimeLoss(cfg.loss_weights, cfg.balance_loss), spacetime_step_fn
+        loss, step_fn = (
+            SpaceTimeLoss(cfg.loss_weights, cfg.balance_loss, cfg.loss),
+            spacetime_step_fn,
+        )
     else:
         loss, step_fn = nn.functional.mse_loss, forecast_step_fn
     params = (
@@ -85,8 +104,15 @@ def train_forecaster(
     def optimizer(_):
         return torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
 
+    def lr_factor(e: int) -> float:  # e = epochs completed; the factor applies to epoch e + 1
+        if e < warmup:
+            return (e + 1) / (warmup + 1)
+        return 0.5 * (1.0 + math.cos(math.pi * (e - warmup) / (epochs - warmup)))
+
     def scheduler(opt):
-        return torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs)
+        if not warmup:
+            return torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs)
+        return torch.optim.lr_scheduler.LambdaLR(opt, lr_factor)
 
     with tempfile.TemporaryDirectory(prefix="sciml-ssm-fit-") as tmp:
         tcfg = TrainerConfig(
@@ -99,6 +125,7 @@ def train_forecaster(
             monitor=select if val is not None else "train_loss",
             out_dir=tmp if val is not None else None,
             checkpoint_every=None,
+            early_stopping_patience=patience if val is not None else None,
         )
         trainer = Trainer(
             model,

@@ -55,3 +55,63 @@ def test_etth1_skips_when_absent():
         assert "absent" in str(exc) and "/nonexistent/ETTh1.csv" in str(exc)
     else:
         raise AssertionError("run_etth1 did not skip")
+
+
+def _bench_module():
+    spec = importlib.util.spec_from_file_location("_ssm_bench3", BENCH)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_etth1_options_parse():
+    import pytest
+
+    mod = _bench_module()
+    st = mod.etth1_settings({})
+    assert st["horizons"] == [24, 48, 168, 336, 720] and st["epochs"] == 10
+    assert st["lr"] == 1e-3 and st["weight_decay"] == 1e-4 and st["dropout"] == 0.25
+    assert st["models"] == ["spacetime", "s4d", "linear", "last"] and st["patience"] is None
+    assert mod.etth1_settings({}, quick=True)["horizons"] == [24]
+    # values as the CLI's parse_options delivers them (JSON numbers, else strings)
+    st = mod.etth1_settings(
+        {
+            "lr": 0.0003,
+            "weight_decay": "1e-3",
+            "dropout": 0.5,
+            "models": "spacetime,linear",
+            "horizons": 24,
+            "patience": 2,
+            "warmup": "1",
+            "loss": "rmse",
+            "loss_weights": "1,1,0",
+            "norm": "l1",
+            "train_stride": "2",
+        }
+    )
+    assert (st["lr"], st["weight_decay"], st["dropout"]) == (3e-4, 1e-3, 0.5)
+    assert st["models"] == ["spacetime", "linear"] and st["horizons"] == [24]
+    assert st["patience"] == 2 and st["warmup"] == 1 and st["train_stride"] == 2
+    assert st["loss"] == "rmse" and st["loss_weights"] == (1.0, 1.0, 0.0) and st["norm"] == "l1"
+    assert mod.etth1_settings({"patience": 0})["patience"] is None
+    bad = [
+        ({"lr": 0}, "lr"),
+        ({"lr": "fast"}, "lr"),
+        ({"weight_decay": -1}, "weight_decay"),
+        ({"dropout": 1.0}, "dropout"),
+        ({"models": "spacetime,arima"}, "models"),
+        ({"horizons": "24,x"}, "horizons"),
+        ({"horizons": "0"}, "horizons"),
+        ({"epochs": 0}, "epochs"),
+        ({"epochs": 2.5}, "epochs"),
+        ({"train_stride": True}, "train_stride"),
+        ({"patience": -1}, "patience"),
+        ({"warmup": 10}, "warmup"),
+        ({"loss": "mae"}, "loss"),
+        ({"loss_weights": "1,1"}, "loss_weights"),
+        ({"norm": "l2"}, "norm"),
+        ({"learning_rate": 1e-3}, "unknown"),
+    ]
+    for opts, name in bad:
+        with pytest.raises(ValueError, match=name):
+            mod.etth1_settings(opts)

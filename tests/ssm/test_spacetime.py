@@ -111,3 +111,26 @@ def test_bad_inputs():
     with pytest.raises(ValueError, match="weights"):
         SpaceTimeLoss((1.0, 1.0))
     assert np.isfinite(stable_ar_coefficients(3)).all()
+
+
+def test_rmse_loss_is_root_of_each_term():
+    model = SpaceTime(SpaceTimeConfig(d_model=4, d_state=8, dropout=0.0, loss="rmse"), seed=0)
+    model = model.double()
+    g = torch.Generator().manual_seed(2)
+    x = torch.randn(3, 18, 1, dtype=torch.float64, generator=g)
+    y = torch.randn(3, 5, 1, dtype=torch.float64, generator=g)
+    out = model(x, 5)
+    loss = SpaceTimeLoss((0.5, 2.0, 3.0), criterion="rmse")(out, (x, y))
+    d = lambda a, b: float(np.sqrt(((a.detach().numpy() - b.detach().numpy()) ** 2).mean()))  # noqa: E731
+    ref = (
+        0.5 * d(out.forecast, y)
+        + 2.0 * d(out.one_step, x[:, 1:])
+        + 3.0 * d(out.next_input, out.true_input)
+    )
+    assert abs(float(loss.detach()) - ref) < 1e-10
+    with pytest.raises(ValueError, match="criterion"):
+        SpaceTimeLoss(criterion="mae")
+    with pytest.raises(ValueError, match="criterion"):
+        SpaceTimeLoss(balance=True, criterion="rmse")
+    with pytest.raises(ValueError, match="loss"):
+        SpaceTime(SpaceTimeConfig(d_model=4, d_state=4, loss="l1"))

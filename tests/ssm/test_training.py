@@ -57,3 +57,30 @@ def test_training_without_validation_keeps_last_state():
     model = SpaceTime(SpaceTimeConfig(d_model=4, d_state=8, dropout=0.0), seed=0)
     res = train_forecaster(model, train, None, epochs=2, batch_size=16, lr=1e-2)
     assert res.best_epoch is None and len(res.history) == 2
+
+
+def test_warmup_schedule_and_early_stopping():
+    import math
+
+    import pytest
+
+    train, val = _windows(1, 32), _windows(2, 16)
+    model = SpaceTime(SpaceTimeConfig(d_model=4, d_state=8, dropout=0.0), seed=0)
+    res = train_forecaster(model, train, val, epochs=5, batch_size=16, lr=0.01, warmup=2)
+    lrs = [r["lr"] for r in res.history]  # linear warm-up, then cosine over the last 3 epochs
+    ref = [0.01 / 3, 0.02 / 3] + [0.005 * (1 + math.cos(math.pi * k / 3)) for k in range(3)]
+    assert all(abs(a - b) < 1e-12 for a, b in zip(lrs, ref, strict=True))
+    # patience 1: training stops right after the first epoch that does not improve on the best
+    model = SpaceTime(SpaceTimeConfig(d_model=4, d_state=8, dropout=0.0), seed=0)
+    res = train_forecaster(model, train, val, epochs=8, batch_size=16, lr=0.1, patience=1)
+    vals = [r["metrics"]["forecast_mse"] for r in res.history]
+    n = len(vals)
+    assert all(vals[i] < min(vals[:i]) for i in range(1, n - 1))
+    assert n < 8 and vals[-1] >= min(vals[:-1])  # it did stop early (not vacuous)
+    assert res.best_epoch == n - 1
+    with pytest.raises(ValueError, match="warmup"):
+        train_forecaster(model, train, val, epochs=2, batch_size=16, lr=0.1, warmup=2)
+    with pytest.raises(ValueError, match="patience"):
+        train_forecaster(model, train, val, epochs=2, batch_size=16, lr=0.1, patience=0)
+    with pytest.raises(ValueError, match="lr"):
+        train_forecaster(model, train, val, epochs=2, batch_size=16, lr=-1.0)
