@@ -21,6 +21,7 @@ from sciml.linalg.coarse import CoarseSpace, stencil_csr
 from sciml.linalg.operator import as_matvec
 from sciml.linalg.pretrained import pretrained
 from sciml.linalg.system import SOLID
+from tests.linalg._networks import exact_inverse_net
 
 
 @pytest.fixture(scope="module")
@@ -86,20 +87,12 @@ def test_singular_neumann_coarse_solve_and_stencil_csr():
     assert (s.mask == SOLID).any()
 
 
-def _exact_inverse_net(s, offset=None):
-    Ainv = torch.from_numpy(np.linalg.inv(s.A.toarray()))
-    off = 0.0 if offset is None else offset
-
-    def net(g):  # affine "network": 2.5 A⁻¹ g + offset field
-        return s.to_grid(Ainv @ s.to_vec(g[0, 0].double()) * 2.5)[None, None] + off
-
-    return net
-
-
 @pytest.mark.parametrize("residual", ["true", "recurrence"])
 def test_exact_inverse_with_deflation_converges_in_one_iteration(problem, residual):
     s, b = problem
-    res = dcdm_solve(s, b, _exact_inverse_net(s), tol=1e-10, residual=residual, coarse="deflation")
+    res = dcdm_solve(
+        s, b, exact_inverse_net(s, scale=2.5), tol=1e-10, residual=residual, coarse="deflation"
+    )
     assert res.converged and res.iterations == 1
     assert res.setup_time > 0 and res.info["coarse_size"] > 1
     np.testing.assert_allclose(res.x.numpy(), np.linalg.solve(s.A.toarray(), b), atol=1e-10)
@@ -108,7 +101,7 @@ def test_exact_inverse_with_deflation_converges_in_one_iteration(problem, residu
 def test_debias_removes_a_constant_network_offset(problem):
     s, b = problem
     offset = torch.from_numpy(np.random.default_rng(1).standard_normal(s.shape))[None, None]
-    net = _exact_inverse_net(s, offset)
+    net = exact_inverse_net(s, scale=2.5, offset=offset)
     for coarse in (None, "deflation"):
         res = dcdm_solve(s, b, net, tol=1e-10, debias=True, coarse=coarse)
         assert res.converged and res.iterations == 1

@@ -11,6 +11,7 @@ from sciml.linalg import (
     random_obstacles,
     smoke_rhs,
 )
+from tests.linalg._networks import exact_inverse_net
 
 
 @pytest.fixture(scope="module")
@@ -19,19 +20,10 @@ def problem():
     return s, smoke_rhs(s, seed=2)
 
 
-def _exact_inverse_net(s):
-    Ainv = torch.from_numpy(np.linalg.inv(s.A.toarray()))
-
-    def net(g):  # (1, 1, *grid) → (1, 1, *grid), ∝ A⁻¹ r
-        return s.to_grid(Ainv @ s.to_vec(g[0, 0].double()) * 3.0)[None, None]
-
-    return net
-
-
 @pytest.mark.parametrize("residual", ["true", "recurrence"])
 def test_exact_inverse_converges_in_one_iteration(problem, residual):
     s, b = problem
-    res = dcdm_solve(s, b, _exact_inverse_net(s), tol=1e-10, residual=residual)
+    res = dcdm_solve(s, b, exact_inverse_net(s), tol=1e-10, residual=residual)
     assert res.converged and res.iterations == 1
     x_ref = np.linalg.solve(s.A.toarray(), b)
     np.testing.assert_allclose(res.x.numpy(), x_ref, atol=1e-10)
@@ -81,7 +73,7 @@ def test_stall_falls_back_to_cg(problem):
 
 def test_matrix_input_with_mask(problem):
     s, b = problem
-    net = _exact_inverse_net(s)
+    net = exact_inverse_net(s)
     res = dcdm_solve(s.A, b, net, tol=1e-10, mask=s.fluid)
     assert res.iterations == 1
     with pytest.raises(ValueError, match="mask"):
@@ -90,7 +82,7 @@ def test_matrix_input_with_mask(problem):
 
 def test_dcdm_bad_input(problem):
     s, b = problem
-    net = _exact_inverse_net(s)
+    net = exact_inverse_net(s)
     with pytest.raises(ValueError, match="b: expected length"):
         dcdm_solve(s, b[:-3], net)
     with pytest.raises(ValueError, match="non-finite"):
