@@ -88,17 +88,21 @@ def compute_stats(arrays: Any, axis: Axis = 0) -> dict[str, Any]:
     return _one(arrays, axis, "array")
 
 
-def _safe_std(std: Any) -> Any:
+def _safe_std(std: Any, eps: float | None = None) -> Any:
+    if eps is not None:  # the FNO/LSM scripts' convention: std + eps everywhere
+        return std + eps
     if isinstance(std, np.ndarray | np.generic | float | int):
         return np.where(np.asarray(std) > 0, std, 1.0)
     return std.where(std > 0, std.new_ones(()))  # torch tensor
 
 
-def normalize(x: Any, mean: Any, std: Any) -> Any:
-    """``(x - mean) / std`` with zero std replaced by 1 (NumPy arrays or torch tensors)."""
-    return (x - mean) / _safe_std(std)
+def normalize(x: Any, mean: Any, std: Any, eps: float | None = None) -> Any:
+    """``(x - mean) / std`` (NumPy arrays or torch tensors). By default a zero std is replaced
+    by 1; with ``eps`` the scale is ``std + eps`` (the FNO/LSM convention, under which a pixel
+    that is constant over the training set is scaled by ``eps`` on the way back)."""
+    return (x - mean) / _safe_std(std, eps)
 
 
-def denormalize(z: Any, mean: Any, std: Any) -> Any:
-    """Inverse of :func:`normalize`: ``z * std + mean`` with zero std replaced by 1."""
-    return z * _safe_std(std) + mean
+def denormalize(z: Any, mean: Any, std: Any, eps: float | None = None) -> Any:
+    """Inverse of :func:`normalize` with the same ``eps``: ``z * scale + mean``."""
+    return z * _safe_std(std, eps) + mean

@@ -6,8 +6,8 @@ deviation plus ``eps = 1e-5``: ``encode(x) = (x − mean) / (std + eps)``,
 ``decode(z) = z (std + eps) + mean``. The ``eps`` matters on Darcy: the solution is 0 on the
 boundary in every sample (std = 0 there), so ``decode`` scales the model's boundary output by
 ``eps`` and the boundary drops out of the de-normalised loss. (The shared data layer's
-``normalize`` treats a zero std as 1 instead, which leaves the raw model output on the boundary
-pixels in the de-normalised loss and stalls training on Darcy.)
+``normalize`` by default treats a zero std as 1, which leaves the raw model output on the boundary
+pixels in the de-normalised loss; this class uses its ``eps`` option.)
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from typing import Any
 
 import torch
 from torch.utils.data import Dataset
+
+from sciml.data import denormalize, normalize
 
 __all__ = ["NormalizedPairs", "UnitGaussianNormalizer", "unit_gaussian_pairs"]
 
@@ -44,19 +46,19 @@ class UnitGaussianNormalizer:
         self.std = x.std(dim=0)
         self.eps = float(eps)
 
-    def _scale(self, t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        mean = self.mean.to(device=t.device, dtype=t.dtype)
-        return mean, (self.std + self.eps).to(device=t.device, dtype=t.dtype)
+    def _stats(self, t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return (
+            self.mean.to(device=t.device, dtype=t.dtype),
+            self.std.to(device=t.device, dtype=t.dtype),
+        )
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         """``(x − mean) / (std + eps)``."""
-        mean, scale = self._scale(x)
-        return (x - mean) / scale
+        return normalize(x, *self._stats(x), eps=self.eps)
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         """``z (std + eps) + mean`` (inverse of :meth:`encode`)."""
-        mean, scale = self._scale(z)
-        return z * scale + mean
+        return denormalize(z, *self._stats(z), eps=self.eps)
 
 
 class NormalizedPairs(Dataset):

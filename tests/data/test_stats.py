@@ -75,3 +75,20 @@ def test_bad_input() -> None:
         compute_stats(x.astype(np.complex64))
     with pytest.raises(ValueError, match="at least one sample"):
         compute_stats(np.zeros((0, 2)))
+
+
+@pytest.mark.parametrize("lib", ["numpy", "torch"])
+def test_eps_convention_scales_by_std_plus_eps(lib):
+    """With ``eps`` the scale is std + eps everywhere (zero-std entries included), in closed form."""
+    x = np.array([[1.0, 5.0, 2.0], [3.0, 5.0, -2.0]])
+    mean, std = x.mean(axis=0), x.std(axis=0)  # middle column: std 0
+    if lib == "torch":
+        x, mean, std = (torch.from_numpy(a) for a in (x, mean, std))
+    z = normalize(x, mean, std, eps=1e-5)
+    expected = (np.asarray(x) - np.asarray(mean)) / (np.asarray(std) + 1e-5)
+    np.testing.assert_allclose(np.asarray(z), expected, rtol=1e-15)
+    np.testing.assert_allclose(np.asarray(denormalize(z, mean, std, eps=1e-5)), np.asarray(x))
+    # the two rules differ only on the zero-std column: a unit offset maps to 1 / eps vs 1
+    off = mean + 1.0
+    np.testing.assert_allclose(np.asarray(normalize(off, mean, std, eps=1e-5))[1], 1.0 / 1e-5)
+    np.testing.assert_allclose(np.asarray(normalize(off, mean, std))[1], 1.0)
