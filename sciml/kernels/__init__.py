@@ -4,7 +4,7 @@ Pure array functions with no state. Every function accepts torch tensors, JAX ar
 and returns the same kind; nothing here imports from the rest of ``sciml``.
 """
 
-from .fft import fft_conv, fftc, ifftc, next_fast_len, spectral_derivative
+from .fft import fft_conv, fftc, ifftc, next_fast_len, rfftn_derivative_symbol, spectral_derivative
 from .kron import (
     KronEigh,
     kron_logdet,
@@ -29,5 +29,6 @@ __all__ = [
     "multi_mode_product",
     "next_fast_len",
     "poisson_dst",
+    "rfftn_derivative_symbol",
     "spectral_derivative",
 ]

@@ -1,4 +1,5 @@
-"""FFT kernels: long causal convolution, centred orthonormal FFTs, spectral derivatives.
+"""FFT kernels: long causal convolution, centred orthonormal FFTs, spectral derivatives
+(and their Fourier symbols on rfftn half-spectra).
 
 torch, JAX and NumPy arrays in, the same kind out (on the input's device); differentiable.
 """
@@ -109,11 +110,43 @@ def spectral_derivative(u: Array, length: float, order: int = 1, axis: int = -1)
         raise ValueError("spectral_derivative expects a real signal")
     (ax,) = _axes(u, axis)
     n = int(u.shape[ax])
-    real = be.real_dtype(u.dtype)
-    wav = be.arange(n // 2 + 1, real, like=u) * (2 * math.pi / length)
-    if order % 2 == 1 and n % 2 == 0:
-        wav = be.where(be.arange(n // 2 + 1, real, like=u) == n // 2, 0.0, wav)
-    mult = (1j * wav) ** order
+    mult = rfftn_derivative_symbol((n,), length, axis=0, order=order, like=u)
     shape = [1] * len(u.shape)
     shape[ax] = n // 2 + 1
     return be.irfft(be.rfft(u, n, ax) * mult.reshape(tuple(shape)), n, ax)
+
+
+def rfftn_derivative_symbol(
+    shape: Sequence[int], length: float, axis: int, order: int = 1, *, like: Array
+) -> Array:
+    """Fourier symbol ``(i k)^order`` of ``∂^order/∂x_axis^order`` on an rfftn half-spectrum.
+
+    ``shape``: the physical grid (n_0, …, n_{m−1}) of the transformed (trailing) axes, the real
+    transform taken over the last one; ``length``: period of ``axis`` (k = 2π·j/length). Returns a
+    complex array of ``len(shape)`` dims broadcastable to the half-spectrum: ``n_axis`` entries
+    along ``axis`` (``n//2 + 1`` for the last axis, wavenumbers in FFT order), 1 elsewhere; dtype
+    and device follow ``like``. The Nyquist mode of odd orders is zeroed (it has no real
+    derivative), as in :func:`spectral_derivative`. Sums of order-2 symbols give the Laplacian.
+    """
+    be = backend(like)
+    dims = len(shape)
+    if order < 0:
+        raise ValueError(f"order must be ≥ 0, got {order}")
+    if not -dims <= axis < dims:
+        raise ValueError(f"axis {axis} out of range for a {dims}-D grid")
+    if length <= 0:
+        raise ValueError(f"length must be > 0, got {length}")
+    ax = axis % dims
+    n = int(shape[ax])
+    if not be.is_floating(like):
+        raise ValueError(f"like must be a floating-point array, got dtype {like.dtype}")
+    real = be.real_dtype(like.dtype)
+    size = n // 2 + 1 if ax == dims - 1 else n
+    j = be.arange(size, real, like=like)
+    j = be.where(j > n // 2, j - n, j)  # FFT order: 0, 1, …, −2, −1
+    if order % 2 == 1 and n % 2 == 0:
+        j = be.where(abs(j) == n // 2, 0.0, j)
+    mult = (1j * (2 * math.pi / length) * j) ** order
+    out = [1] * dims
+    out[ax] = size
+    return mult.reshape(tuple(out))

@@ -5,7 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sciml.kernels import fft_conv, fftc, ifftc, next_fast_len, spectral_derivative
+from sciml.kernels import (
+    fft_conv,
+    fftc,
+    ifftc,
+    next_fast_len,
+    rfftn_derivative_symbol,
+    spectral_derivative,
+)
 from tests.helpers.arrays import LIBS, random_array, rel_err, to_lib, to_numpy
 
 TOL = 1e-10
@@ -121,3 +128,39 @@ def test_bad_inputs():
         fft_conv(np.ones(3), np.ones(0))
     with pytest.raises(ValueError, match="out of range"):
         fftc(np.ones((3, 3)), axes=(0, 2))
+
+
+@pytest.mark.parametrize("lib", LIBS)
+@pytest.mark.parametrize("shape", [(8, 6), (7, 5, 9), (6,)])
+@pytest.mark.parametrize("order", [0, 1, 2, 3])
+def test_rfftn_derivative_symbol_matches_axiswise_spectral_derivative(lib, shape, order):
+    """Multiplying the rfftn spectrum by the symbol = spectral_derivative along that axis."""
+    rng = np.random.default_rng(5)
+    u = rng.standard_normal(shape)
+    lengths = [1.0, 2.5, 0.7][: len(shape)]
+    axes = tuple(range(len(shape)))
+    for axis, length in enumerate(lengths):
+        sym = to_numpy(rfftn_derivative_symbol(shape, length, axis, order, like=to_lib(u, lib)))
+        got = np.fft.irfftn(np.fft.rfftn(u, axes=axes) * sym, s=shape, axes=axes)
+        ref = to_numpy(spectral_derivative(to_lib(u, lib), length, order, axis=axis))
+        assert rel_err(got, ref) <= TOL
+
+
+def test_rfftn_derivative_symbol_laplacian_and_bad_input():
+    """Σ order-2 symbols is the Laplacian of a 2-D trigonometric field (closed form)."""
+    n, length = 16, 2.0
+    x = np.arange(n) * length / n
+    w = 2 * np.pi / length
+    u = np.sin(3 * w * x)[:, None] * np.cos(2 * w * x)[None, :]
+    like = np.zeros(1)
+    lap = sum(rfftn_derivative_symbol((n, n), length, a, 2, like=like) for a in (0, 1))
+    got = np.fft.irfft2(np.fft.rfft2(u) * lap, s=(n, n))
+    assert rel_err(got, -13 * w**2 * u) <= TOL
+    with pytest.raises(ValueError, match="axis"):
+        rfftn_derivative_symbol((n, n), length, 2, like=like)
+    with pytest.raises(ValueError, match="order"):
+        rfftn_derivative_symbol((n, n), length, 0, -1, like=like)
+    with pytest.raises(ValueError, match="length"):
+        rfftn_derivative_symbol((n, n), 0.0, 0, like=like)
+    with pytest.raises(ValueError, match="floating"):
+        rfftn_derivative_symbol((n, n), length, 0, like=np.zeros(1, dtype=int))
