@@ -30,10 +30,16 @@ class TrainerConfig:
         batch_size: samples per batch *per process* (global batch = batch_size × world size).
         grad_clip: clip the global L2 norm of all gradients to this value (None: no clipping).
         val_every: validate every this many epochs (epochs are counted from 1).
+        val_every_steps: also validate every this many optimiser steps, counted across epochs
+            (steps k, 2k, ...; None: only epoch-end validation). Every validation event, at a
+            step or at an epoch end, updates ``best.pt`` and early stopping; an epoch-end
+            validation at a step that was just validated reuses that result (no second pass).
+            Needs a validation dataset and a validation ``monitor`` (not ``"train_loss"``).
         checkpoint_every: write ``out_dir/checkpoint.pt`` every this many epochs; the last epoch
             is always checkpointed. ``None`` or 0: only the last epoch.
         early_stopping_patience: stop after this many validations in a row without an
-            improvement of ``monitor`` (None: never stop early).
+            improvement of ``monitor`` (None: never stop early). With ``val_every_steps`` it
+            counts validation events (step-level and epoch-end) and may stop inside an epoch.
         monitor: ``"val_loss"``, ``"train_loss"`` or the name of a metric (``"rel_l2"`` or
             ``"val_rel_l2"``); drives early stopping, ``best.pt`` and ReduceLROnPlateau.
         mode: ``"min"`` or ``"max"``: whether a smaller or larger ``monitor`` is better.
@@ -57,6 +63,7 @@ class TrainerConfig:
     batch_size: int = 32
     grad_clip: float | None = None
     val_every: int = 1
+    val_every_steps: int | None = None
     checkpoint_every: int | None = 1
     early_stopping_patience: int | None = None
     monitor: str = "val_loss"
@@ -76,6 +83,12 @@ class TrainerConfig:
         _check_int("epochs", self.epochs, 1)
         _check_int("batch_size", self.batch_size, 1)
         _check_int("val_every", self.val_every, 1)
+        _check_int("val_every_steps", self.val_every_steps, 1, allow_none=True)
+        if self.val_every_steps is not None and self.monitor == "train_loss":
+            raise ValueError(
+                "TrainerConfig.val_every_steps needs a validation monitor (e.g. 'val_loss'), "
+                "got monitor='train_loss' (no training loss exists at a step-level validation)"
+            )
         _check_int("checkpoint_every", self.checkpoint_every, 0, allow_none=True)
         _check_int("early_stopping_patience", self.early_stopping_patience, 1, allow_none=True)
         _check_int("seed", self.seed, 0)

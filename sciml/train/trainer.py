@@ -41,12 +41,14 @@ CHECKPOINT_NAME = "checkpoint.pt"
 BEST_NAME = "best.pt"
 METRICS_NAME = "metrics.jsonl"
 STEPS_NAME = "steps.jsonl"
+VALIDATIONS_NAME = "validations.jsonl"
 _FORMAT = "sciml.train/1"
 # Config fields that change the trajectory: a resume with different values is not exact.
 _TRAJECTORY_FIELDS = (
     "batch_size",
     "grad_clip",
     "val_every",
+    "val_every_steps",
     "early_stopping_patience",
     "monitor",
     "mode",
@@ -248,6 +250,7 @@ class Trainer:
             )
 
         self.history: list[dict[str, Any]] = []
+        self.validations: list[dict[str, Any]] = []
         self.global_step = 0
         self._ddp: nn.Module | None = None
 
@@ -272,10 +275,22 @@ class Trainer:
             (``{name: value}``, empty without validation), ``lr`` (of the first parameter
             group during the epoch) and ``time_s``. Each record is also appended to
             ``out_dir/metrics.jsonl``.
+
+        Every validation event (epoch-end and, with ``config.val_every_steps``, step-level) is
+        also appended to ``self.validations`` (and, when ``val_every_steps`` is set, to
+        ``out_dir/validations.jsonl``) as
+        ``{"step", "epoch", "kind" ("step" | "epoch"), "val_loss", "metrics", "value"
+        (the monitored value), "improved"}``; ``best.pt`` holds the state of the best event
+        (with its ``epoch`` and ``step``).
         """
         _check_dataset(train_dataset, "train_dataset")
         if val_dataset is not None:
             _check_dataset(val_dataset, "val_dataset")
+        if self.config.val_every_steps is not None and val_dataset is None:
+            raise ValueError(
+                f"TrainerConfig.val_every_steps={self.config.val_every_steps} needs "
+                "val_dataset, got None"
+            )
         self._check_monitor(val_dataset)
         # under torchrun: join (or create once, destroyed at exit) the process group
         _, device = D.init_from_env(self.device)
@@ -332,17 +347,21 @@ class Trainer:
         stop = _EarlyStopping()
         start_epoch = 0
         self.global_step = 0
+        self.validations = []
         if cfg.resume and ckpt_path is not None and ckpt_path.is_file():
             start_epoch, history, stop = self._restore(ckpt_path, rank, world)
         elif cfg.resume:
             _log.info("resume=True but %s does not exist: starting from scratch", ckpt_path)
         self.history = history
 
-        metrics_log = steps_log = None
+        metrics_log = steps_log = val_log = None
         if main and out_dir is not None:
             out_dir.mkdir(parents=True, exist_ok=True)
             metrics_log = JsonlLogger(out_dir / METRICS_NAME)
             metrics_log.rewrite(history)  # drop lines written after the last checkpoint
+            if cfg.val_every_steps is not None:
+                val_log = JsonlLogger(out_dir / VALIDATIONS_NAME)
+                val_log.rewrite(self.validations)  # drop events after the last checkpoint
             if cfg.log_every:
                 steps_log = JsonlLogger(out_dir / STEPS_NAME)
                 kept = []
@@ -372,6 +391,36 @@ class Trainer:
                 f"batch_size={cfg.batch_size} and drop_last=True"
             )
 
+        def validate(epoch: int, kind: str, value_of: Any = None) -> dict[str, Any]:
+            """One validation event: evaluate, monitored value, early stopping, best.pt, log."""
+            ev = self._evaluate(val_dataset, desc=f"val {kind} {self.global_step}")
+            rec: dict[str, Any] = {
+                "step": self.global_step,
+                "epoch": epoch,
+                "kind": kind,
+                "val_loss": ev.pop("loss"),
+                "metrics": ev,
+            }
+            value = self._monitor_value(rec if value_of is None else value_of(rec))
+            improved = self._update_early_stopping(stop, value, epoch)
+            rec["value"], rec["improved"] = value, improved
+            self.validations.append(rec)
+            if val_log is not None:
+                val_log.write(rec)
+            if improved and main and out_dir is not None:
+                self._save_best(out_dir, epoch, value)
+            return rec
+
+        step_validation = None
+        if cfg.val_every_steps is not None and val_dataset is not None:
+
+            def step_validation(epoch: int) -> bool:
+                D.broadcast_buffers(model)
+                rec = validate(epoch, "step")
+                if main and cfg.progress:
+                    tqdm.write(_step_summary(rec, cfg.monitor))
+                return stop.stopped
+
         for epoch in range(start_epoch + 1, cfg.epochs + 1):
             if stop.stopped:
                 break
@@ -379,7 +428,7 @@ class Trainer:
             sampler.set_epoch(epoch - 1)  # order depends only on (seed, epoch)
             generator.manual_seed(cfg.seed + epoch - 1)  # worker seeds, without global RNG
             lr = float(self.optimizer.param_groups[0]["lr"])
-            train_loss = self._train_epoch(train_model, loader, epoch, steps_log)
+            train_loss = self._train_epoch(train_model, loader, epoch, steps_log, step_validation)
             D.broadcast_buffers(model)  # one set of running statistics for eval/checkpoints
             record: dict[str, Any] = {
                 "epoch": epoch,
@@ -389,30 +438,28 @@ class Trainer:
                 "lr": lr,
                 "time_s": 0.0,
             }
+            last_val = self.validations[-1] if self.validations else None
             if val_dataset is not None and epoch % cfg.val_every == 0:
-                ev = self._evaluate(val_dataset, desc=f"val {epoch}")
-                record["val_loss"] = ev.pop("loss")
-                record["metrics"] = ev
-            value = self._monitor_value(record)
+                if last_val is not None and last_val["step"] == self.global_step:
+                    # this step was just validated (step-level): reuse it, count it once
+                    record["val_loss"] = last_val["val_loss"]
+                    record["metrics"] = dict(last_val["metrics"])
+                    value = last_val["value"]
+                else:
+                    rec = validate(epoch, "epoch", lambda r, tl=train_loss: {**r, "train_loss": tl})
+                    record["val_loss"], record["metrics"] = rec["val_loss"], dict(rec["metrics"])
+                    value = rec["value"]
+            else:
+                value = self._monitor_value(record)
+                if value is not None and self._update_early_stopping(stop, value, epoch):
+                    if main and out_dir is not None:  # monitor "train_loss" without validation
+                        self._save_best(out_dir, epoch, value)
             self._step_scheduler(value)
-            improved = self._update_early_stopping(stop, value, epoch)
             record["time_s"] = time.perf_counter() - t0
             history.append(record)
 
             if main and metrics_log is not None:
                 metrics_log.write(record)
-            if improved and main and out_dir is not None:
-                atomic_save(
-                    {
-                        "format": _FORMAT,
-                        "epoch": epoch,
-                        "monitor": cfg.monitor,
-                        "value": value,
-                        "model": model.state_dict(),
-                        "config": cfg.to_dict(),
-                    },
-                    out_dir / BEST_NAME,
-                )
             every = cfg.checkpoint_every or 0
             last = epoch == cfg.epochs or stop.stopped
             if ckpt_path is not None and (last or (every and epoch % every == 0)):
@@ -421,13 +468,30 @@ class Trainer:
                 tqdm.write(_summary(record, cfg.epochs))
         return history
 
+    def _save_best(self, out_dir: Path, epoch: int, value: float) -> None:
+        atomic_save(
+            {
+                "format": _FORMAT,
+                "epoch": epoch,
+                "step": self.global_step,
+                "monitor": self.config.monitor,
+                "value": value,
+                "model": self._model.state_dict(),
+                "config": self.config.to_dict(),
+            },
+            out_dir / BEST_NAME,
+        )
+
     def _train_epoch(
         self,
         model: nn.Module,
         loader: DataLoader,
         epoch: int,
         steps_log: JsonlLogger | None,
+        step_validation: Callable[[int], bool] | None = None,
     ) -> float:
+        """One pass over ``loader``; ``step_validation(epoch) -> stopped`` runs every
+        ``config.val_every_steps`` steps (the epoch ends early when early stopping fires)."""
         cfg = self.config
         model.train()
         acc = torch.zeros(2, dtype=self._acc_dtype(), device=self.device)
@@ -458,6 +522,10 @@ class Trainer:
                     steps_log.write(
                         {"step": self.global_step, "epoch": epoch, "loss": value, "lr": lr}
                     )
+            k = cfg.val_every_steps
+            if step_validation is not None and k and self.global_step % k == 0:
+                if step_validation(epoch):
+                    break
         bar.close()
         acc = D.all_reduce_sum(acc)
         train_loss = float(acc[0] / acc[1])
@@ -643,6 +711,7 @@ class Trainer:
                     "scheduler": None if self.scheduler is None else self.scheduler.state_dict(),
                     "history": history,
                     "early_stopping": stop.to_dict(),
+                    "validations": list(self.validations),
                     "rng": rng,
                     "world_size": D.world_size(),
                     "config": self.config.to_dict(),
@@ -698,6 +767,7 @@ class Trainer:
             )
             _seed_everything(self.config.seed + rank + 7919 * int(ckpt["epoch"]))
         self.global_step = int(ckpt["step"])
+        self.validations = list(ckpt.get("validations", []))
         es = ckpt["early_stopping"]
         stop = _EarlyStopping(es["best"], es["best_epoch"], int(es["bad"]), bool(es["stopped"]))
         _log.info("resumed from %s at epoch %d", path, ckpt["epoch"])
@@ -728,6 +798,13 @@ def _summary(record: Mapping[str, Any], epochs: int) -> str:
     parts += [f"{k} {v:.4g}" for k, v in record["metrics"].items()]
     parts.append(f"lr {record['lr']:.3g}")
     parts.append(f"{record['time_s']:.2f}s")
+    return " | ".join(parts)
+
+
+def _step_summary(rec: Mapping[str, Any], monitor: str) -> str:
+    parts = [f"step {rec['step']} (epoch {rec['epoch']})", f"val_loss {rec['val_loss']:.4g}"]
+    parts += [f"{k} {v:.4g}" for k, v in rec["metrics"].items()]
+    parts.append(f"{monitor} {'improved' if rec['improved'] else 'not improved'}")
     return " | ".join(parts)
 
 

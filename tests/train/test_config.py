@@ -14,7 +14,8 @@ from sciml.train import TrainerConfig
 def test_defaults_match_the_documented_api():
     cfg = TrainerConfig()
     expected = dict(
-        epochs=10, batch_size=32, grad_clip=None, val_every=1, checkpoint_every=1,
+        epochs=10, batch_size=32, grad_clip=None, val_every=1, val_every_steps=None,
+        checkpoint_every=1,
         early_stopping_patience=None, monitor="val_loss", mode="min", out_dir=None,
         resume=False, seed=0, device="cpu", num_workers=0, progress=True, shuffle=True,
         drop_last=False, dtype="float32", log_every=0,

@@ -489,3 +489,142 @@ def test_complex_parameters_keep_their_imaginary_part():
     w = trainer.model.w
     assert w.dtype == torch.complex64
     assert torch.allclose(w, torch.tensor([1.0 + 2.0j, -0.5 + 0.25j], dtype=torch.complex64))
+
+
+# ---------------------------------------------------------------- step-level validation
+def _split_regression(noise: float = 0.3) -> tuple[TensorDataset, TensorDataset]:
+    """One linear model y = x w + b + noise: 32 training and 16 validation samples."""
+    x, y = regression_data(n=48, d=4, seed=0, noise=noise).tensors
+    return TensorDataset(x[:32], y[:32]), TensorDataset(x[32:], y[32:])
+
+
+def _step_trainer(out_dir=None, epochs=4, k=3, lr=0.3, **kw) -> Trainer:
+    """SGD with a large step on batches of 4: a noisy, non-monotone validation curve."""
+    base = dict(epochs=epochs, batch_size=4, val_every_steps=k, seed=3, out_dir=out_dir)
+    base.update(kw)
+    return Trainer(linear(), mse, optimizer=_sgd(lr), config=_cfg(**base))
+
+
+@pytest.mark.parametrize(
+    ("n", "k", "val_every", "epochs"),
+    [(24, 2, 1, 4), (24, 2, 100, 4), (20, 4, 2, 5), (16, 3, 1, 3)],
+)
+def test_val_every_steps_validates_exactly_at_the_expected_steps(n, k, val_every, epochs, tmp_path):
+    bs = 8
+    data = regression_data(n=n)
+    val = regression_data(n=6, seed=1)  # one validation batch: one metric call per validation
+    seen = []
+
+    trainer = Trainer(
+        linear(),
+        mse,
+        optimizer=_sgd(0.05),
+        config=_cfg(
+            epochs=epochs,
+            batch_size=bs,
+            val_every=val_every,
+            val_every_steps=k,
+            out_dir=tmp_path,
+        ),
+        metrics={"probe": lambda p, t: (seen.append(trainer.global_step), torch.tensor(0.0))[1]},
+    )
+    hist = trainer.fit(data, val)
+    # reference: steps k, 2k, ... over all epochs, plus the ends of every val_every-th epoch,
+    # each step at most once
+    per_epoch = math.ceil(n / bs)
+    total = per_epoch * epochs
+    ends = {e * per_epoch for e in range(1, epochs + 1) if e % val_every == 0}
+    expected = sorted(set(range(k, total + 1, k)) | ends)
+    assert seen == expected  # the evaluations themselves, counted independently
+    assert [v["step"] for v in trainer.validations] == expected
+    assert [v["kind"] for v in trainer.validations] == [
+        "step" if s % k == 0 else "epoch" for s in expected
+    ]
+    assert [v["epoch"] for v in trainer.validations] == [(s - 1) // per_epoch + 1 for s in expected]
+    assert read_jsonl(tmp_path / "validations.jsonl") == trainer.validations
+    # epoch records: validated epochs carry the validation made at their last step (reused)
+    by_step = {v["step"]: v for v in trainer.validations}
+    for h in hist:
+        end = h["epoch"] * per_epoch
+        if h["epoch"] % val_every == 0:
+            assert h["val_loss"] == by_step[end]["val_loss"]
+        else:
+            assert h["val_loss"] is None
+
+
+def test_val_every_steps_best_state_is_the_minimum_of_the_curve(tmp_path):
+    train, val = _split_regression()
+    trainer = _step_trainer(tmp_path, val_every=100)  # step-level validation only
+    trainer.fit(train, val)
+    curve = [v["val_loss"] for v in trainer.validations]
+    steps = [v["step"] for v in trainer.validations]
+    assert steps == list(range(3, 33, 3))
+    i = int(np.argmin(curve))
+    assert 0 < i < len(curve) - 1  # not vacuous: neither the first nor the last event
+    assert steps[i] % 8 != 0  # and not at an epoch end (8 steps per epoch)
+    best = torch.load(tmp_path / "best.pt", weights_only=True)
+    assert best["step"] == steps[i] and best["epoch"] == (steps[i] - 1) // 8 + 1
+    assert best["value"] == pytest.approx(curve[i], rel=1e-12)
+    # independent recomputation of the restored state's validation MSE
+    model = linear(seed=42)
+    model.load_state_dict(best["model"])
+    x, y = val.tensors
+    with torch.no_grad():
+        direct = float(((model(x).double() - y.double()) ** 2).mean())
+    assert direct == pytest.approx(min(curve), rel=1e-5)
+    assert [v["improved"] for v in trainer.validations] == [
+        c < min(curve[:j], default=math.inf) for j, c in enumerate(curve)
+    ]
+
+
+@pytest.mark.parametrize("patience", [1, 2])
+def test_val_every_steps_patience_stops_at_the_right_event(patience, tmp_path):
+    train, val = _split_regression()
+    full = _step_trainer(val_every=100)
+    full.fit(train, val)
+    curve = [v["val_loss"] for v in full.validations]
+    stop = _expected_stop(curve, patience, "min")  # 1-based event index from the curve
+    assert stop < len(curve)  # it does stop early
+
+    t = _step_trainer(tmp_path, val_every=100, early_stopping_patience=patience)
+    hist = t.fit(train, val)
+    assert len(t.validations) == stop
+    assert [v["val_loss"] for v in t.validations] == curve[:stop]  # same trajectory
+    stop_step = full.validations[stop - 1]["step"]
+    assert t.global_step == stop_step  # no optimiser step after the stopping validation
+    assert len(hist) == (stop_step - 1) // 8 + 1  # the epoch it stopped in is recorded
+    ckpt = torch.load(tmp_path / "checkpoint.pt", weights_only=False)
+    assert ckpt["early_stopping"]["stopped"] is True and ckpt["step"] == stop_step
+    best = torch.load(tmp_path / "best.pt", weights_only=True)
+    assert best["value"] == pytest.approx(min(curve[:stop]), rel=1e-12)
+
+
+def test_val_every_steps_resume_continues_the_curve(tmp_path):
+    train, val = _split_regression()
+    full = _step_trainer(tmp_path / "full", epochs=4)
+    full.fit(train, val)
+    _step_trainer(tmp_path / "run", epochs=2).fit(train, val)
+    with open(tmp_path / "run" / "validations.jsonl", "a") as f:  # an event after the checkpoint
+        f.write(json.dumps({"step": 999, "val_loss": -1.0}) + "\n")
+    resumed = _step_trainer(tmp_path / "run", epochs=4, resume=True)
+    resumed.fit(train, val)
+    assert resumed.validations == full.validations
+    assert read_jsonl(tmp_path / "run" / "validations.jsonl") == full.validations
+    a = torch.load(tmp_path / "full" / "best.pt", weights_only=True)
+    b = torch.load(tmp_path / "run" / "best.pt", weights_only=True)
+    assert (a["step"], a["value"]) == (b["step"], b["value"])
+
+
+def test_val_every_steps_bad_values():
+    with pytest.raises(ValueError, match="val_every_steps must be >= 1, got 0"):
+        TrainerConfig(val_every_steps=0)
+    with pytest.raises(ValueError, match="val_every_steps must be >= 1"):
+        TrainerConfig(val_every_steps=-3)
+    for bad in (True, 2.5, "10"):
+        with pytest.raises(TypeError, match="val_every_steps must be an int or None"):
+            TrainerConfig(val_every_steps=bad)
+    with pytest.raises(ValueError, match="val_every_steps needs a validation monitor"):
+        TrainerConfig(val_every_steps=5, monitor="train_loss")
+    trainer = Trainer(linear(), mse, config=_cfg(val_every_steps=2))
+    with pytest.raises(ValueError, match="val_every_steps=2 needs val_dataset"):
+        trainer.fit(regression_data(n=8))
