@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 import tempfile
 import time
@@ -16,7 +17,43 @@ from ._layer import check_positive_int
 from .forecasting import forecast_step_fn
 from .spacetime import SpaceTime, SpaceTimeLoss, SpaceTimeOutput, spacetime_step_fn
 
-__all__ = ["FitResult", "forecast_mse", "train_forecaster"]
+__all__ = ["FitResult", "WeightAverage", "forecast_mse", "train_forecaster"]
+
+
+class WeightAverage(nn.Module):
+    """``model`` plus a bias-corrected exponential moving average of its parameters.
+
+    After the n-th :meth:`update` the average is ``Σ_i β^(n-i) θ_i / Σ_i β^(n-i)`` over the
+    parameter values θ_1..θ_n seen at the updates (no pull towards the initial weights; with
+    β → 0 it is the latest θ). ``forward`` runs ``model`` in training mode and the average in eval
+    mode, so a Trainer validates, selects and checkpoints the averaged weights while the optimiser
+    trains ``model``. Buffers are copied from ``model`` at each update.
+    """
+
+    def __init__(self, model: nn.Module, decay: float) -> None:
+        super().__init__()
+        if not (isinstance(decay, float | int) and not isinstance(decay, bool) and 0 < decay < 1):
+            raise ValueError(f"ema: expected a decay in (0, 1), got {decay!r}")
+        self.model = model
+        self.average = copy.deepcopy(model)
+        for p in self.average.parameters():
+            p.requires_grad_(False)
+        self.decay = float(decay)
+        self.register_buffer("n_updates", torch.zeros((), dtype=torch.int64))
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        return (self.model if self.training else self.average)(*args, **kwargs)
+
+    @torch.no_grad()
+    def update(self) -> None:
+        """Fold the current parameters of ``model`` into the average."""
+        self.n_updates += 1
+        n = int(self.n_updates)
+        w = (1.0 - self.decay) / (1.0 - self.decay**n)  # 1 / Σ_{i≤n} β^(n-i)
+        for a, p in zip(self.average.parameters(), self.model.parameters(), strict=True):
+            a.lerp_(p.detach(), w)
+        for a, b in zip(self.average.buffers(), self.model.buffers(), strict=True):
+            a.copy_(b)
 
 
 def forecast_mse(pred: Any, target: Any) -> torch.Tensor:
@@ -33,13 +70,17 @@ def forecast_mse(pred: Any, target: Any) -> torch.Tensor:
 
 @dataclass
 class FitResult:
-    """``history`` (Trainer records), ``sec_per_epoch`` (wall, incl. validation), ``best_epoch``
-    and ``best_val_mse`` (the selected state; None without validation data)."""
+    """``history`` (Trainer records, one per epoch), ``sec_per_epoch`` (wall, incl.
+    validation), ``best_epoch``, ``best_step`` (optimiser steps done when the selected state was
+    validated) and ``best_val_mse`` (its validation value; all None without validation data),
+    ``validations`` (every validation event: ``step``, ``epoch``, ``kind``, ``value``, ...)."""
 
     history: list[dict] = field(default_factory=list)
     sec_per_epoch: float = 0.0
     best_epoch: int | None = None
     best_val_mse: float | None = None
+    best_step: int | None = None
+    validations: list[dict] = field(default_factory=list)
 
 
 def train_forecaster(
@@ -58,15 +99,21 @@ def train_forecaster(
     progress: bool = False,
     patience: int | None = None,
     warmup: int = 0,
+    val_every_steps: int | None = None,
+    ema: float | None = None,
 ) -> FitResult:
     """Fit a :class:`SpaceTime` (its three-term loss) or a direct forecaster ``model(x, h)``
-    (MSE) with AdamW + cosine schedule; with ``val`` the returned model holds the state of the
-    epoch with the lowest validation ``select`` — ``"forecast_mse"`` (:func:`forecast_mse`) or
+    (MSE) with AdamW + cosine schedule; with ``val`` the returned model holds the validated state
+    (epoch end or, with ``val_every_steps``, step) with the lowest validation ``select`` — ``"forecast_mse"`` (:func:`forecast_mse`) or
     ``"val_loss"`` (the training objective on the validation windows) — never the test set.
 
-    ``patience``: stop after this many epochs without a better validation value (None: run all
-    ``epochs``). ``warmup``: epochs of linear learning-rate warm-up (``lr·e/(warmup+1)`` in
-    epoch ``e ≤ warmup``) before the cosine decay over the remaining epochs (the public SpaceTime
+    ``val_every_steps``: also validate every this many optimiser steps (counted across epochs;
+    the epoch-end validations stay), so the selected state can lie inside an epoch.
+    ``ema``: validate, select and return a bias-corrected exponential moving average of the
+    weights with this decay per optimiser step (:class:`WeightAverage`; None: the raw weights).
+    ``patience``: stop after this many validation events in a row without a better value (None:
+    run all ``epochs``); with ``val_every_steps`` it may stop inside an epoch. ``warmup``:
+    epochs of linear learning-rate warm-up (``lr·e/(warmup+1)`` in epoch ``e ≤ warmup``) before the cosine decay over the remaining epochs (the public SpaceTime
     warms up linearly, then decays by a cosine).
     ``progress=True`` shows the Trainer's progress bars and one summary line per epoch.
     Datasets yield ``(x (lag, C), y (horizon, C))``. Models with ``param_groups(lr, wd)``
@@ -85,6 +132,8 @@ def train_forecaster(
         raise ValueError(f"lr: expected a positive float, got {lr!r}")
     if not (isinstance(weight_decay, (int, float)) and weight_decay >= 0):
         raise ValueError(f"weight_decay: expected a float >= 0, got {weight_decay!r}")
+    if val_every_steps is not None:
+        val_every_steps = check_positive_int(val_every_steps, "val_every_steps")
     if select not in ("forecast_mse", "val_loss"):
         raise ValueError(f"select: expected 'forecast_mse' or 'val_loss', got {select!r}")
     if isinstance(model, SpaceTime):
@@ -101,8 +150,15 @@ def train_forecaster(
         else model.parameters()
     )
 
+    net: nn.Module = model
+    if ema is not None:
+        net = WeightAverage(model, ema)
+
     def optimizer(_):
-        return torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
+        opt = torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
+        if isinstance(net, WeightAverage):
+            opt.register_step_post_hook(lambda *_: net.update())
+        return opt
 
     def lr_factor(e: int) -> float:  # e = epochs completed; the factor applies to epoch e + 1
         if e < warmup:
@@ -126,9 +182,10 @@ def train_forecaster(
             out_dir=tmp if val is not None else None,
             checkpoint_every=None,
             early_stopping_patience=patience if val is not None else None,
+            val_every_steps=val_every_steps if val is not None else None,
         )
         trainer = Trainer(
-            model,
+            net,
             loss,
             optimizer=optimizer,
             scheduler=scheduler,
@@ -139,10 +196,13 @@ def train_forecaster(
         t0 = time.perf_counter()
         hist = trainer.fit(train, val)
         sec = (time.perf_counter() - t0) / max(len(hist), 1)
-        result = FitResult(hist, sec)
+        result = FitResult(hist, sec, validations=list(trainer.validations))
         best = Path(tmp) / "best.pt"
         if val is not None and best.exists():
             ck = load_checkpoint(best, map_location=device)
             load_model_state(trainer.model, ck["model"], source=str(best))
             result.best_epoch, result.best_val_mse = int(ck["epoch"]), float(ck["value"])
+            result.best_step = int(ck["step"])
+        if isinstance(net, WeightAverage):  # hand back the (selected) averaged weights
+            model.load_state_dict(net.average.state_dict())
     return result

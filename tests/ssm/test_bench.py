@@ -94,6 +94,13 @@ def test_etth1_options_parse():
     assert st["patience"] == 2 and st["warmup"] == 1 and st["train_stride"] == 2
     assert st["loss"] == "rmse" and st["loss_weights"] == (1.0, 1.0, 0.0) and st["norm"] == "l1"
     assert mod.etth1_settings({"patience": 0})["patience"] is None
+    assert mod.etth1_settings({})["val_every_steps"] is None
+    assert mod.etth1_settings({"val_every_steps": 15})["val_every_steps"] == 15
+    assert mod.etth1_settings({"val_every_steps": "20"})["val_every_steps"] == 20
+    assert mod.etth1_settings({"val_every_steps": "none"})["val_every_steps"] is None
+    assert mod.etth1_settings({})["ema"] is None and mod.etth1_settings({"ema": 0})["ema"] is None
+    assert mod.etth1_settings({"ema": 0.95})["ema"] == 0.95
+    assert mod.etth1_settings({"ema": "0.9"})["ema"] == 0.9
     bad = [
         ({"lr": 0}, "lr"),
         ({"lr": "fast"}, "lr"),
@@ -106,6 +113,12 @@ def test_etth1_options_parse():
         ({"epochs": 2.5}, "epochs"),
         ({"train_stride": True}, "train_stride"),
         ({"patience": -1}, "patience"),
+        ({"val_every_steps": -5}, "val_every_steps"),
+        ({"val_every_steps": 2.5}, "val_every_steps"),
+        ({"val_every_steps": "often"}, "val_every_steps"),
+        ({"ema": 1.0}, "ema"),
+        ({"ema": -0.1}, "ema"),
+        ({"ema": "slow"}, "ema"),
         ({"warmup": 10}, "warmup"),
         ({"loss": "mae"}, "loss"),
         ({"loss_weights": "1,1"}, "loss_weights"),

@@ -84,3 +84,85 @@ def test_warmup_schedule_and_early_stopping():
         train_forecaster(model, train, val, epochs=2, batch_size=16, lr=0.1, patience=0)
     with pytest.raises(ValueError, match="lr"):
         train_forecaster(model, train, val, epochs=2, batch_size=16, lr=-1.0)
+
+
+def test_step_level_selection_restores_lowest_val_state():
+    import pytest
+
+    train, val = _windows(1, 48), _windows(2, 32)  # 3 batches of 16 per epoch
+    model = SpaceTime(SpaceTimeConfig(d_model=4, d_state=8, dropout=0.0), seed=0)
+    res = train_forecaster(model, train, val, epochs=4, batch_size=16, lr=0.1, val_every_steps=2)
+    steps = [v["step"] for v in res.validations]
+    # every 2nd step and every epoch end (3, 6, 9, 12), each step once
+    assert steps == [2, 3, 4, 6, 8, 9, 10, 12]
+    vals = [v["value"] for v in res.validations]
+    best = min(range(len(vals)), key=vals.__getitem__)
+    assert res.best_step == steps[best] and res.best_epoch == (steps[best] - 1) // 3 + 1
+    assert abs(res.best_val_mse - vals[best]) < 1e-9
+    # the returned model is the selected state (recomputed independently)
+    assert abs(_val_mse(model, val, 16) - vals[best]) < 1e-5 * max(1.0, vals[best])
+    assert best < len(vals) - 1  # not vacuous: an earlier state than the last was restored
+    with pytest.raises(ValueError, match="val_every_steps"):
+        train_forecaster(model, train, val, epochs=1, batch_size=16, lr=0.1, val_every_steps=0)
+
+
+def test_weight_average_matches_closed_form():
+    import pytest
+
+    from sciml.ssm import WeightAverage
+
+    beta = 0.8
+    lin = torch.nn.Linear(3, 1).double()
+    avg = WeightAverage(lin, beta)
+    theta0 = torch.cat([p.detach().flatten() for p in lin.parameters()]).clone()
+    a = torch.tensor([0.3, -1.0, 2.0, 0.5], dtype=torch.float64)
+    for n in range(1, 31):
+        with torch.no_grad():  # θ_n = θ_0 + n a (a straight-line trajectory)
+            lin.weight.copy_((theta0 + n * a)[:3].view(1, 3))
+            lin.bias.copy_((theta0 + n * a)[3:])
+        avg.update()
+        # Σ_{i≤n} β^(n-i) θ_i / Σ β^(n-i) = θ_0 + a S_n / W_n with the geometric sums in closed form
+        w_n = (1 - beta**n) / (1 - beta)
+        s_n = n / (1 - beta) - beta * (1 - beta**n) / (1 - beta) ** 2
+        got = torch.cat([p.flatten() for p in avg.average.parameters()])
+        assert torch.allclose(got, theta0 + a * s_n / w_n, rtol=0, atol=1e-12)
+    x = torch.randn(5, 3, dtype=torch.float64)
+    avg.train()
+    assert torch.equal(avg(x), lin(x))
+    avg.eval()
+    assert torch.equal(avg(x), avg.average(x)) and not torch.allclose(avg(x), lin(x))
+    for bad in (0.0, 1.0, -0.5, True):
+        with pytest.raises(ValueError, match="ema"):
+            WeightAverage(lin, bad)
+
+
+def test_ema_training_selects_and_returns_the_averaged_weights():
+    train, val = _windows(1, 48), _windows(2, 32)
+    beta = 0.7
+    model = S4DForecaster(
+        S4DForecasterConfig(d_model=4, n_layers=1, d_state=8, dropout=0.0), seed=0
+    )
+    seen = []  # the raw weights θ_{i-1} each training forward sees (step i)
+    model.register_forward_pre_hook(
+        lambda m, args: (
+            seen.append([p.detach().clone() for p in m.parameters()]) if m.training else None
+        )
+    )
+    res = train_forecaster(
+        model, train, val, epochs=4, batch_size=16, lr=0.2, val_every_steps=2, ema=beta
+    )
+    k = res.best_step
+    assert k is not None and k < 12  # the last raw weights are not needed below
+    # reference: bias-corrected EMA of θ_1..θ_k, the raw weights after steps 1..k
+    thetas = seen[1 : k + 1]
+    weights = [beta ** (k - i) for i in range(1, k + 1)]
+    for j, p in enumerate(model.parameters()):
+        ref = sum(w * t[j] for w, t in zip(weights, thetas)) / sum(weights)
+        assert torch.allclose(p.detach(), ref, atol=1e-6, rtol=1e-5)
+    # not vacuous: the average differs from the raw weights of the selected step
+    assert any(
+        not torch.allclose(p.detach(), t, atol=1e-4) for p, t in zip(model.parameters(), thetas[-1])
+    )
+    vals = [v["value"] for v in res.validations]
+    assert abs(res.best_val_mse - min(vals)) < 1e-12
+    assert abs(_val_mse(model, val, 16) - min(vals)) < 1e-5 * max(1.0, min(vals))
