@@ -15,7 +15,12 @@ from .metrics import (
     relative_l2,
 )
 from .navier_stokes import generate_navier_stokes, kolmogorov_forcing, navier_stokes_2d
-from .normalization import NormalizedPairs, UnitGaussianNormalizer, unit_gaussian_pairs
+from .normalization import (
+    NormalizedPairs,
+    UnitGaussianNormalizer,
+    unit_gaussian_frames,
+    unit_gaussian_pairs,
+)
 from .profiling import inference_throughput, peak_memory_mb, reset_peak_memory
 from .training import (
     OperatorTrainConfig,
@@ -65,5 +70,6 @@ __all__ = [
     "rollout",
     "rollout_step_fn",
     "threshold_permeability",
+    "unit_gaussian_frames",
     "unit_gaussian_pairs",
 ]

@@ -4,8 +4,10 @@
 on CPU, wall seconds on CUDA) on the generated data and score the test split (relative L2 on
 de-normalised fields and more).
 Options (``-o key=value``): ``budget_s`` (seconds of training per model), ``width`` (LSM/U-Net
-width), ``fno_width``, ``batch_size``, ``lr``, ``size`` (dataset size name), ``norm`` (Darcy:
-``pixel``, the papers' per-pixel train statistics, default; ``scalar``: the file's).
+width), ``fno_width``, ``batch_size``, ``lr``, ``rounds_per_epoch`` (budget checks per epoch),
+``size`` (dataset size name), ``norm`` (``pixel``, the papers' per-pixel train statistics,
+default — on Navier–Stokes one per-pixel transform shared by all frames; Darcy ``scalar``: the
+file's statistics; Navier–Stokes ``none``: raw vorticity).
 """
 
 from __future__ import annotations
@@ -104,6 +106,7 @@ def compare_models(
     fno_width = _opt(ctx, "fno_width", int(d["fno_width"]))
     batch = _opt(ctx, "batch_size", int(d["batch_size"]))
     lr = _opt(ctx, "lr", 1e-3)
+    rounds = _opt(ctx, "rounds_per_epoch", int(d.get("rounds_per_epoch", 1)))
     cfg = OperatorTrainConfig(  # 500 epochs / StepLR 100: 4 halvings, spread over the budget
         epochs=500,
         batch_size=batch,
@@ -114,7 +117,12 @@ def compare_models(
         step_size=100,
         gamma=0.5,
     )
-    out: dict[str, float] = {"budget_s_per_model": budget, "width": float(width)}
+    out: dict[str, float] = {
+        "budget_s_per_model": budget,
+        "width": float(width),
+        "lr": lr,
+        "rounds_per_epoch": float(rounds),
+    }
     x_probe = torch.stack([test_ds[i][0] for i in range(min(8, len(test_ds)))]).to(ctx.device)
     models = _models(c_in, c_out, width, fno_width, padding)
     chosen = ctx.options.get("models")
@@ -139,6 +147,7 @@ def compare_models(
             autoregressive=autoregressive,
             clock="wall" if ctx.device.startswith("cuda") else "process",
             budget_schedule=True,
+            rounds_per_epoch=rounds,
         )
         mem_peak = peak_memory_mb(ctx.device) if mem_tracked else None
         ev = trainer.evaluate(test_ds)
@@ -151,8 +160,9 @@ def compare_models(
             thr = inference_throughput(model, x_probe)
         if histories is not None:
             histories[name] = [h["train_loss"] for h in hist]
-        epochs = len(hist)
-        ep_time = sum(h["time_s"] for h in hist) / epochs
+        epochs = hist[-1]["epoch"]  # fractional with rounds_per_epoch > 1
+        train_s = sum(h["time_s"] for h in hist)
+        ep_time = train_s / epochs
         out.update(
             {
                 f"{name}_rel_l2": ev["rel_l2"],
@@ -163,6 +173,7 @@ def compare_models(
                 f"{name}_err_high": ev["err_high"],
                 f"{name}_params": float(count_parameters(model)),
                 f"{name}_epochs": float(epochs),
+                f"{name}_train_s": train_s,
                 f"{name}_s_per_epoch": ep_time,
                 f"{name}_train_samples_per_s": len(train_ds) / ep_time,
                 f"{name}_infer_samples_per_s": thr,
@@ -173,7 +184,7 @@ def compare_models(
             out[f"{name}_peak_mem_mb"] = mem_peak
             out[f"{name}_mem_before_training_mb"] = mem_base
         ctx.log(
-            f"{name}: {epochs} epochs ({ep_time:.2f} s each), test rel L2 {ev['rel_l2']:.4f}, "
+            f"{name}: {epochs:.4g} epochs ({ep_time:.2f} s each), test rel L2 {ev['rel_l2']:.4f}, "
             f"{thr:.0f} samples/s inference"
         )
     return out
@@ -232,15 +243,34 @@ def run_darcy(ctx: Any) -> dict[str, float]:
 
 
 def run_ns(ctx: Any) -> dict[str, float]:
-    """Navier–Stokes ν=1e-5, 10 frames in → 10 frames out by autoregressive rollout."""
+    """Navier–Stokes ν=1e-5, 10 frames in → 10 frames out by autoregressive rollout; per-pixel
+    unit-Gaussian statistics over the train samples and frames (``-o norm=none``: raw
+    vorticity), de-normalised loss and scoring."""
     from sciml.data import FieldDataset, get_dataset
+    from sciml.operators import unit_gaussian_frames
 
     _register()
     size = str(ctx.options.get("size", "quick" if ctx.quick else "full"))
+    norm = str(ctx.options.get("norm", "pixel"))
+    if norm not in ("pixel", "none"):
+        raise ValueError(f"norm: expected 'pixel' or 'none', got {norm!r}")
     path = get_dataset("navier-stokes", size, seed=ctx.seed)
     train = FieldDataset(path, "train")
     test = FieldDataset(path, "test")
-    res = compare_models(ctx, train, test, c_in=10, c_out=1, autoregressive=True, padding=0)
+    denormalize = None
+    if norm == "pixel":
+        train, test, frame_norm = unit_gaussian_frames(train, test)
+        denormalize = frame_norm.decode
+    res = compare_models(
+        ctx,
+        train,
+        test,
+        c_in=10,
+        c_out=1,
+        autoregressive=True,
+        padding=0,
+        denormalize=denormalize,
+    )
     res["resolution"] = float(train[0][0].shape[-1])
     res["n_train"] = float(len(train))
     return res

@@ -2,8 +2,11 @@
 
     ∂ω/∂t + u·∇ω = ν Δω + f,   u = (∂ψ/∂y, −∂ψ/∂x),   −Δψ = ω.
 
-Pseudo-spectral in space (velocities and gradients by :func:`sciml.kernels.spectral_derivative`,
-products in physical space, 2/3-rule de-aliasing), Crank–Nicolson for diffusion and explicit
+Pseudo-spectral in space (ψ, velocities and vorticity gradients multiplied in Fourier space and
+brought back with one batched inverse real FFT per evaluation; symbols from the shared
+:func:`sciml.kernels.rfftn_derivative_symbol`, tested against
+:func:`sciml.kernels.spectral_derivative`), products in
+physical space, 2/3-rule de-aliasing), Crank–Nicolson for diffusion and explicit
 Heun (2nd-order) for advection and forcing. Vectorised over a batch of fields; float64 by default.
 """
 
@@ -16,7 +19,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from sciml.kernels import spectral_derivative
+from sciml.kernels import rfftn_derivative_symbol
 
 from .grf import grf_periodic
 
@@ -30,22 +33,50 @@ def kolmogorov_forcing(size: int, amplitude: float = 0.1, **like: Any) -> torch.
     return amplitude * (torch.sin(s) + torch.cos(s))
 
 
-def _wavenumbers(n: int, like: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Integer wavenumbers of rfft2 over the last two axes: kx (n, 1), ky (1, n//2+1)."""
-    kx = torch.fft.fftfreq(n, d=1.0 / n, dtype=like.real.dtype, device=like.device)[:, None]
-    ky = torch.arange(n // 2 + 1, dtype=like.real.dtype, device=like.device)[None, :]
-    return kx, ky
+def _derivative_symbols(
+    n: int, like: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """``∂x``, ``∂y`` (Nyquist zeroed) and ``−Δ⁻¹`` (0 at k = 0) on the rfft2 half-spectrum of an
+    (n, n) field on the unit torus, from the shared :func:`rfftn_derivative_symbol`."""
+    like = like.real if like.is_complex() else like
+    grid = (n, n)
+    dx, dy = (rfftn_derivative_symbol(grid, 1.0, a, 1, like=like) for a in (0, 1))
+    lap = sum(rfftn_derivative_symbol(grid, 1.0, a, 2, like=like).real for a in (0, 1))
+    inv_lap = torch.where(lap == 0, torch.zeros_like(lap), -1.0 / torch.where(lap == 0, 1.0, lap))
+    half = (n, n // 2 + 1)
+    return dx.expand(half), dy.expand(half), inv_lap
 
 
-def _advection(w: torch.Tensor, w_hat: torch.Tensor, inv_lap: torch.Tensor) -> torch.Tensor:
-    """``u·∇ω`` in physical space for ω (…, n, n) (axis −2 = x, axis −1 = y)."""
-    n = w.shape[-1]
-    psi = torch.fft.irfft2(w_hat * inv_lap, s=(n, n))
-    u = spectral_derivative(psi, 1.0, 1, axis=-1)
-    v = -spectral_derivative(psi, 1.0, 1, axis=-2)
-    w_x = spectral_derivative(w, 1.0, 1, axis=-2)
-    w_y = spectral_derivative(w, 1.0, 1, axis=-1)
-    return u * w_x + v * w_y
+def _advection(
+    w_hat: torch.Tensor,
+    symbols: tuple[torch.Tensor, ...],
+    n: int,
+    work: tuple[torch.Tensor, torch.Tensor] | None = None,
+) -> torch.Tensor:
+    """``u·∇ω`` in physical space from ω̂ = rfft2(ω) (…, n, n//2+1) (axis −2 = x, axis −1 = y).
+
+    ψ̂ = −Δ⁻¹ω̂, u = ∂ψ/∂y, v = −∂ψ/∂x, ∇ω: the four fields come from one batched irfft2 of
+    their spectra (the same derivatives as :func:`sciml.kernels.spectral_derivative`, without
+    the round trips through physical space). ``work``: optional preallocated buffers
+    ``(spec (…, 4, n, n//2+1) complex, fields (…, 4, n, n) real)`` reused across calls.
+    """
+    dx, dy, inv_lap = symbols
+    if work is None:
+        shape = (*w_hat.shape[:-2], 4, n)
+        work = (
+            w_hat.new_empty((*shape, n // 2 + 1)),
+            torch.empty((*shape, n), dtype=w_hat.real.dtype, device=w_hat.device),
+        )
+    spec, fields = work
+    psi_hat = torch.mul(w_hat, inv_lap)
+    torch.mul(psi_hat, dy, out=spec[..., 0, :, :])
+    torch.mul(psi_hat, dx, out=spec[..., 1, :, :])
+    spec[..., 1, :, :].neg_()
+    torch.mul(w_hat, dx, out=spec[..., 2, :, :])
+    torch.mul(w_hat, dy, out=spec[..., 3, :, :])
+    torch.fft.irfft2(spec, s=(n, n), out=fields)
+    u, v, w_x, w_y = fields.unbind(-3)
+    return torch.addcmul(u * w_x, v, w_y)
 
 
 def navier_stokes_2d(
@@ -93,15 +124,18 @@ def navier_stokes_2d(
     interval = t_final / record_steps
     sub = max(1, math.ceil(interval / dt - 1e-9))
     h = interval / sub
-    kx, ky = _wavenumbers(n, w)
-    lap = -4 * math.pi**2 * (kx**2 + ky**2)  # symbol of Δ
-    inv_lap = torch.where(lap == 0, torch.zeros_like(lap), -1.0 / torch.where(lap == 0, 1.0, lap))
-    # 2/3 rule: keep |k_i| <= n/3 in both directions
-    dealias = ((kx.abs() <= n / 3) & (ky <= n / 3)).to(w.dtype)
+    d2x, d2y = (rfftn_derivative_symbol((n, n), 1.0, a, 2, like=w).real for a in (0, 1))
+    lap = d2x + d2y  # symbol of Δ
+    symbols = _derivative_symbols(n, w)
+    # 2/3 rule: keep |k_i| <= n/3 in both directions ((2π k_i)² = −symbol of ∂²_i)
+    cut = (2 * math.pi * n / 3) ** 2
+    dealias = ((-d2x <= cut) & (-d2y <= cut)).to(w.dtype)
     f_hat = 0.0 if forcing is None else torch.fft.rfft2(torch.as_tensor(forcing).to(w))
     cn_plus = 1.0 - 0.5 * h * visc * lap
     cn_minus = 1.0 + 0.5 * h * visc * lap
     w_hat = torch.fft.rfft2(w)
+    shape = (*w_hat.shape[:-2], 4, n)  # buffers reused by every advection evaluation
+    work = (w_hat.new_empty((*shape, n // 2 + 1)), w.new_empty((*shape, n)))
     frames = []
     it = range(record_steps)
     if progress is not None:
@@ -109,13 +143,11 @@ def navier_stokes_2d(
     for _ in it:
         for _ in range(sub):
             # Heun for the explicit part E(ω) = −u·∇ω + f, Crank–Nicolson for νΔω
-            e1 = f_hat - dealias * torch.fft.rfft2(_advection(w, w_hat, inv_lap))
+            e1 = f_hat - dealias * torch.fft.rfft2(_advection(w_hat, symbols, n, work))
             w_pred = (cn_minus * w_hat + h * e1) / cn_plus
-            wp = torch.fft.irfft2(w_pred, s=(n, n))
-            e2 = f_hat - dealias * torch.fft.rfft2(_advection(wp, w_pred, inv_lap))
+            e2 = f_hat - dealias * torch.fft.rfft2(_advection(w_pred, symbols, n, work))
             w_hat = (cn_minus * w_hat + 0.5 * h * (e1 + e2)) / cn_plus
-            w = torch.fft.irfft2(w_hat, s=(n, n))
-        frames.append(w)
+        frames.append(torch.fft.irfft2(w_hat, s=(n, n)))
     return torch.stack(frames, dim=-1)
 
 
@@ -133,7 +165,7 @@ def generate_navier_stokes(
     alpha: float = 2.5,
     tau: float = 7.0,
     forcing_amplitude: float = 0.1,
-    batch: int = 200,
+    batch: int = 8,
     progress: Callable[..., Any] | None = None,
 ) -> dict[str, Any]:
     """Navier–Stokes dataset generator (``fn(seed, **params)`` for the data registry).
@@ -141,6 +173,8 @@ def generate_navier_stokes(
     ω₀ ~ GRF(α, τ) on the torus, forcing ``0.1(sin 2π(x+y) + cos 2π(x+y))``; ``frames`` frames at
     t = interval, 2·interval, …. ``x`` holds the first ``t_in`` frames, ``y`` the rest
     (float32, (N, frames, resolution, resolution) split along the frame axis, channels = time).
+    ``batch`` trajectories are integrated together (small batches keep the FFT work in cache:
+    8 at 64² is ≈ 2× faster per trajectory than 200); ``progress`` wraps the batches.
     """
     if progress is None:
         from tqdm.auto import tqdm
@@ -153,8 +187,11 @@ def generate_navier_stokes(
     total = n_train + n_test
     w0 = grf_periodic(total, resolution, alpha=alpha, tau=tau, seed=seed)
     force = kolmogorov_forcing(resolution, forcing_amplitude, dtype=torch.float64)
+    if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
+        raise ValueError(f"batch: expected an int >= 1, got {batch!r}")
     out = np.zeros((total, frames, resolution, resolution), dtype=np.float32)
-    for start in range(0, total, batch):
+    starts = range(0, total, batch)
+    for start in progress(starts, desc=f"navier-stokes {resolution}²", total=len(starts)):
         sl = slice(start, min(total, start + batch))
         traj = navier_stokes_2d(
             torch.from_numpy(w0[sl]),
@@ -163,7 +200,6 @@ def generate_navier_stokes(
             dt=dt,
             record_steps=frames,
             forcing=force,
-            progress=progress,
         )
         out[sl] = traj.permute(0, 3, 1, 2).numpy().astype(np.float32)
     x, y = out[:, :t_in], out[:, t_in:]

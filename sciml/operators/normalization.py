@@ -19,7 +19,12 @@ from torch.utils.data import Dataset
 
 from sciml.data import denormalize, normalize
 
-__all__ = ["NormalizedPairs", "UnitGaussianNormalizer", "unit_gaussian_pairs"]
+__all__ = [
+    "NormalizedPairs",
+    "UnitGaussianNormalizer",
+    "unit_gaussian_frames",
+    "unit_gaussian_pairs",
+]
 
 
 class UnitGaussianNormalizer:
@@ -112,3 +117,30 @@ def unit_gaussian_pairs(
     xte, yte = _stack(test)
     xn, yn = UnitGaussianNormalizer(xtr, eps), UnitGaussianNormalizer(ytr, eps)
     return NormalizedPairs(xtr, ytr, xn, yn), NormalizedPairs(xte, yte, xn, yn), yn
+
+
+def unit_gaussian_frames(
+    train: Any, test: Any, eps: float = 1e-5
+) -> tuple[NormalizedPairs, NormalizedPairs, UnitGaussianNormalizer]:
+    """Per-pixel unit-Gaussian statistics for autoregressive frame pairs (Navier–Stokes).
+
+    ``x`` (T_in, *S) and ``y`` (T_out, *S) hold frames of one field, and a rollout feeds predicted
+    ``y`` frames back as inputs, so one normaliser must serve every frame: the mean and
+    (unbiased) std of each pixel are taken over all train samples *and* all their input and
+    output frames (shape ``S``), and the same ``encode`` is applied to ``x`` and ``y``
+    (per-frame statistics as in :func:`unit_gaussian_pairs` would give a predicted frame a
+    different scale from the input slot it moves into).
+
+    Returns:
+        ``(train_ds, test_ds, normalizer)``; pass ``normalizer.decode`` as ``denormalize``.
+    """
+    xtr, ytr = _stack(train)
+    xte, yte = _stack(test)
+    if xtr.shape[2:] != ytr.shape[2:] or xtr.ndim < 3:
+        raise ValueError(
+            "train: expected x (N, T_in, *S) and y (N, T_out, *S) frames of the same field, "
+            f"got {tuple(xtr.shape)} and {tuple(ytr.shape)}"
+        )
+    frames = torch.cat([xtr, ytr], dim=1).flatten(0, 1)  # (N·(T_in+T_out), *S)
+    norm = UnitGaussianNormalizer(frames, eps)
+    return NormalizedPairs(xtr, ytr, norm, norm), NormalizedPairs(xte, yte, norm, norm), norm

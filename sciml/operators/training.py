@@ -10,6 +10,7 @@ from typing import Any
 
 import torch
 from torch import nn
+from torch.utils.data import Subset
 
 from sciml.train import Trainer, TrainerConfig
 
@@ -167,9 +168,14 @@ def fit_for_time(
     max_epochs: int | None = None,
     clock: str | Callable[[], float] = "wall",
     budget_schedule: bool = False,
+    rounds_per_epoch: int = 1,
 ) -> tuple[Trainer, list[dict[str, Any]]]:
-    """Train with the shared Trainer, one epoch per ``fit`` call, until ``budget_s`` seconds of
-    training have passed (at least one epoch; at most ``max_epochs``, default ``config.epochs``).
+    """Train with the shared Trainer, one round per ``fit`` call, until ``budget_s`` seconds of
+    training have passed (at least one round; at most ``max_epochs`` epochs, default
+    ``config.epochs``). A round is one epoch, or with ``rounds_per_epoch = k`` one of ``k``
+    disjoint parts of the epoch's random permutation (each sample once per epoch): the budget
+    is then checked ``k`` times per epoch, so a model with long epochs (rollouts) overshoots
+    it by at most a ``1/k`` epoch.
 
     One optimiser and scheduler persist across the epochs, so this equals an uninterrupted
     run stopped at the budget (used for same-time model comparisons). The shuffling seed of
@@ -185,8 +191,9 @@ def fit_for_time(
             epoch, with ``k = config.epochs // config.step_size`` steps.
 
     Returns:
-        ``(trainer, history)``: the last epoch's Trainer (use ``.evaluate``/``.predict``) and one
-        record per epoch with ``train_loss``, ``lr`` and ``time_s`` (on ``clock``).
+        ``(trainer, history)``: the last round's Trainer (use ``.evaluate``/``.predict``) and
+        one record per round with ``epoch`` (fractional for ``k > 1``), ``train_loss``, ``lr``
+        and ``time_s`` (on ``clock``).
     """
     cfg = config or OperatorTrainConfig()
     if not (isinstance(budget_s, (int, float)) and budget_s > 0):
@@ -198,7 +205,12 @@ def fit_for_time(
         now = clocks[clock]
     else:
         raise ValueError(f"clock: expected 'wall', 'process' or a callable, got {clock!r}")
-    limit = cfg.epochs if max_epochs is None else max_epochs
+    k = rounds_per_epoch
+    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= len(train_ds):
+        raise ValueError(
+            f"rounds_per_epoch: expected an int in [1, {len(train_ds)}], got {rounds_per_epoch!r}"
+        )
+    limit = (cfg.epochs if max_epochs is None else max_epochs) * k
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.adam_weight_decay)
     sched = (
         None
@@ -212,16 +224,25 @@ def fit_for_time(
     history: list[dict[str, Any]] = []
     spent = 0.0
     trainer = None
+    parts: list[torch.Tensor] = []
     while len(history) < limit and (not history or spent < budget_s):
+        r = len(history)
         if budget_schedule:
             stage = min(int(n_steps * spent / budget_s), n_steps)
             for group in opt.param_groups:
                 group["lr"] = cfg.lr * cfg.gamma**stage
+        if k == 1:
+            data = train_ds
+        else:
+            if r % k == 0:  # a new epoch: a fresh permutation, cut into k parts
+                g = torch.Generator().manual_seed(cfg.seed + r // k)
+                parts = list(torch.randperm(len(train_ds), generator=g).chunk(k))
+            data = Subset(train_ds, parts[r % k].tolist())
         tcfg = TrainerConfig(
             epochs=1,
             batch_size=cfg.batch_size,
             grad_clip=cfg.grad_clip,
-            seed=cfg.seed + len(history),
+            seed=cfg.seed + r,
             device=cfg.device,
             progress=cfg.progress,
             checkpoint_every=None,
@@ -230,18 +251,18 @@ def fit_for_time(
             model,
             loss,
             optimizer=opt,
-            scheduler=sched,
+            scheduler=sched if (r + 1) % k == 0 else None,
             config=tcfg,
             step_fn=step_fn,
             metrics=metrics,
         )
         lr = opt.param_groups[0]["lr"]
         t0 = now()
-        rec = trainer.fit(train_ds, None)[0]
+        rec = trainer.fit(data, None)[0]
         dt = now() - t0
         spent += dt
         history.append(
-            {"epoch": len(history) + 1, "train_loss": rec["train_loss"], "lr": lr, "time_s": dt}
+            {"epoch": (r + 1) / k, "train_loss": rec["train_loss"], "lr": lr, "time_s": dt}
         )
     assert trainer is not None
     return trainer, history

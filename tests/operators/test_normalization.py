@@ -10,6 +10,8 @@ from sciml.operators import (
     NormalizedPairs,
     RelativeL2Loss,
     UnitGaussianNormalizer,
+    rollout,
+    unit_gaussian_frames,
     unit_gaussian_pairs,
 )
 
@@ -63,6 +65,28 @@ def test_unit_gaussian_pairs_use_train_statistics_only():
     np.testing.assert_allclose(te[1][0].numpy(), (xte[1].numpy() - m) / (s + 1e-5), rtol=1e-12)
     np.testing.assert_allclose(yn.decode(te[2][1]).numpy(), yte[2].numpy(), atol=1e-15)
     np.testing.assert_allclose(yn.mean.numpy(), ytr.numpy().mean(0), rtol=1e-12, atol=1e-18)
+
+
+def test_unit_gaussian_frames_pool_samples_and_frames_per_pixel():
+    g = torch.Generator().manual_seed(5)
+    x = torch.randn(6, 3, 5, 4, generator=g, dtype=torch.float64) * 2 + 1
+    y = torch.randn(6, 2, 5, 4, generator=g, dtype=torch.float64) * 0.5 - 1
+    xte = torch.randn(2, 3, 5, 4, generator=g, dtype=torch.float64)
+    yte = torch.randn(2, 2, 5, 4, generator=g, dtype=torch.float64)
+    tr, te, nm = unit_gaussian_frames(list(zip(x, y)), list(zip(xte, yte)))
+    frames = np.concatenate([x.numpy(), y.numpy()], axis=1).reshape(-1, 5, 4)  # 30 frames
+    m, s = frames.mean(0), frames.std(0, ddof=1)
+    np.testing.assert_allclose(nm.mean.numpy(), m, rtol=1e-12)
+    np.testing.assert_allclose(tr[4][0].numpy(), (x[4].numpy() - m) / (s + 1e-5), rtol=1e-12)
+    np.testing.assert_allclose(te[1][1].numpy(), (yte[1].numpy() - m) / (s + 1e-5), rtol=1e-12)
+    # one transform for every frame: a rollout of "persistence" (next frame = last frame) in
+    # normalised space decodes to persistence in physical space
+    last = lambda z: z[:, -1:]  # noqa: E731
+    xs = torch.stack([tr[i][0] for i in range(3)])
+    out = nm.decode(rollout(last, xs, 2))
+    np.testing.assert_allclose(out.numpy(), x[:3, -1:].expand(3, 2, 5, 4).numpy(), rtol=1e-12)
+    with pytest.raises(ValueError, match="train"):
+        unit_gaussian_frames([(x[0], y[0, :, :3])] * 2, [(x[0], y[0])])
 
 
 def test_bad_input():

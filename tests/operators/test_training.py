@@ -143,3 +143,51 @@ def test_budget_schedule_compresses_steplr_to_the_budget(tmp_path):
     assert all(h["time_s"] == 1.0 for h in hist)
     with pytest.raises(ValueError, match="clock"):
         fit_for_time(torch.nn.Conv2d(1, 1, 1), train, 1.0, cfg, clock="cpu")
+
+
+class _Logged(torch.utils.data.Dataset):
+    """10 (x, y) pairs that record which indices were read."""
+
+    def __init__(self) -> None:
+        self.x = torch.randn(10, 1, 4, 4, generator=torch.Generator().manual_seed(0))
+        self.seen: list[int] = []
+
+    def __len__(self) -> int:
+        return 10
+
+    def __getitem__(self, i: int):
+        self.seen.append(int(i))
+        return self.x[i], 2 * self.x[i]
+
+
+def test_rounds_per_epoch_split_each_epoch_into_disjoint_parts():
+    ds = _Logged()
+    cfg = OperatorTrainConfig(epochs=500, batch_size=2, lr=1e-2, progress=False, step_size=1)
+    ticks = iter(range(1000))
+    _, hist = fit_for_time(
+        torch.nn.Conv2d(1, 1, 1),
+        ds,
+        1e9,
+        cfg,
+        max_epochs=2,
+        clock=lambda: float(next(ticks)),
+        rounds_per_epoch=3,
+    )
+    # 2 epochs × 3 rounds; every epoch reads each sample exactly once, in a new order
+    assert [h["epoch"] for h in hist] == pytest.approx([1 / 3, 2 / 3, 1, 4 / 3, 5 / 3, 2])
+    assert sorted(ds.seen[:10]) == list(range(10)) and sorted(ds.seen[10:]) == list(range(10))
+    assert ds.seen[:10] != ds.seen[10:]
+    # StepLR(step 1) is stepped once per epoch, not once per round
+    assert [h["lr"] for h in hist] == [1e-2] * 3 + [5e-3] * 3
+    # the budget is checked after every round (the fake clock advances 1 s per round)
+    _, hist2 = fit_for_time(
+        torch.nn.Conv2d(1, 1, 1),
+        ds,
+        2.0,
+        cfg,
+        clock=lambda: float(next(ticks)),
+        rounds_per_epoch=5,
+    )
+    assert len(hist2) == 2 and hist2[-1]["epoch"] == pytest.approx(0.4)
+    with pytest.raises(ValueError, match="rounds_per_epoch"):
+        fit_for_time(torch.nn.Conv2d(1, 1, 1), ds, 1.0, cfg, rounds_per_epoch=11)
