@@ -82,6 +82,11 @@ def accuracy(names: list[str], save=None, outer_iters: int | None = None) -> dic
         }
         if "holdout_residual" in sol.history:
             out[name]["holdout_residual"] = sol.history["holdout_residual"]
+        if any(sol.history.get("profiled_cg_iters", [])):
+            out[name]["profiled_cg_iters_per_round"] = [
+                int(k) for k in sol.history["profiled_cg_iters"]
+            ]
+        out[name]["log_tau_final"] = [float(v) for v in last["log_tau"]]
         print(f"{name:24s} grid={prob.grid} rel_l2={err:.3e} ({sol.history['selection']}; final "
               f"iterate {err_final:.3e}; ref {REFERENCE_L2[name]:.1e}) wall={sol.wall_time:.1f}s "
               f"cpu={cpu:.1f}s", flush=True)  # fmt: skip

@@ -23,8 +23,10 @@ Two paths, same model and loss:
   ``log τ`` moves towards its closed-form optimum ``τ = N / ‖r‖²`` by at most ``tau_step``
   (``tau_update="closed"``; or Adam steps with θ, ``"adam"``), then θ takes ``theta_steps`` Adam
   steps on the loss with ``U`` and τ fixed (at the ``U``-optimum this is the gradient of the
-  profile loss). The final iterate is returned, or (``select="holdout"``) the round with the
-  smallest PDE residual on held-out collocation points; never selected on test data.
+  profile loss), or (``theta_update="profiled"``) every θ step re-solves ``U`` first (dense in 1-D;
+  warm-started PCG for d ≥ 2) and follows the envelope gradient of the profiled loss. The final
+  iterate is returned, or (``select="holdout"``) the round with the smallest PDE residual on
+  held-out collocation points; never selected on test data.
 
 PCG preconditioner (``precond``): ``P = E diag(p) Eᵀ`` with ``E = ⊗ E_i`` orthogonal per-factor bases
 and ``p`` the exact diagonal of ``Eᵀ M E`` for the Kronecker part of ``M`` (prior term
@@ -107,16 +109,22 @@ class GPHMConfig:
     Fast-path θ objective: ``theta_objective`` 'joint' (the full loss with U, τ fixed) or
     'marginal' (½log|C| + ½UᵀC⁻¹U, the evidence of the current U); ``theta_warmup`` marginal-
     likelihood Adam steps after the first U-solve. ``theta_update`` 'block' (Adam steps on θ with
-    U fixed between U-solves) or 'profiled' (every θ step re-solves U exactly — the dense 1-D solve,
-    ``gn_iters`` Gauss–Newton steps for nonlinear PDEs — and takes the gradient at U*(θ), which by
-    the envelope theorem is the gradient of the profiled loss min_U L(U, θ, τ); τ moves to its
-    closed form after every step (``profiled_tau='step'``) or only after each round's U-solve
-    ('round'); 1-D / dense solver only).
+    U fixed between U-solves) or 'profiled' (every θ step re-solves U — the exact dense solve in
+    1-D, PCG warm-started at the previous U with at most ``profiled_cg_maxiter`` iterations for
+    d ≥ 2, ``gn_iters`` Gauss–Newton steps for nonlinear PDEs — and takes the gradient at U*(θ),
+    which by the envelope theorem is the gradient of the profiled loss min_U L(U, θ, τ); τ moves to
+    its closed form after every step (``profiled_tau='step'``) or only after each round's U-solve
+    ('round')). ``tau_damping`` η ∈ (0, 1]: after the first round, every closed-form τ update
+    moves log τ only η of the way to its target (1: undamped).
     Selection: ``holdout_points`` m > 0 draws an m-per-dimension random tensor grid of held-out
-    collocation points off the training grid (seed ``holdout_seed``) and records the relative RMS
-    PDE residual of the predictor there; ``select`` 'final' (report the final iterate) or
-    'holdout' (the history point with the smallest held-out residual). Never uses test points or
-    the exact solution; ``history['selection']`` / ``['selected_step']`` record the choice.
+    collocation points off the training grid (seed ``holdout_seed``) and records the PDE residual
+    r of the predictor there, relative to the source f: ``holdout_norm`` 'residual' (RMS(r)/RMS(f))
+    or 'inverse_laplacian' (‖Δ_h⁻¹r‖/‖Δ_h⁻¹f‖, Δ_h the finite-difference Dirichlet Laplacian on the
+    held-out grid; the points then lie in distinct cells, at most n_i − 1 per dimension; this norm
+    weights an error component of wavenumber k like the error itself instead of by k²);
+    ``select`` 'final' (report the final iterate) or 'holdout' (the history point with the
+    smallest held-out value). Never uses test points or the exact solution;
+    ``history['selection']`` / ``['selected_step']`` record the choice.
     """
 
     kernel: str = "gm"
@@ -148,13 +156,16 @@ class GPHMConfig:
     tau_update: str = "closed"
     collocation: str = "all"
     tau_step: float = 1000.0
+    tau_damping: float = 1.0
     nyquist_frac: float | None = 0.8
     theta_objective: str = "joint"
     theta_update: str = "block"
     profiled_tau: str = "step"
+    profiled_cg_maxiter: int = 100
     theta_warmup: int = 0
     holdout_points: int = 0
     holdout_seed: int = 0
+    holdout_norm: str = "residual"
     select: str = "final"
 
     def __post_init__(self) -> None:
@@ -184,6 +195,11 @@ class GPHMConfig:
         ):
             raise ValueError(f"nyquist_frac: expected None or a float in (0, 1], got "
                              f"{self.nyquist_frac!r}")  # fmt: skip
+        if self.holdout_norm not in ("residual", "inverse_laplacian"):
+            raise ValueError(
+                f"holdout_norm: expected 'residual' or 'inverse_laplacian', got "
+                f"{self.holdout_norm!r}"
+            )
         if self.select not in ("final", "holdout"):
             raise ValueError(f"select: expected 'final' or 'holdout', got {self.select!r}")
         if not isinstance(self.holdout_points, int) or self.holdout_points < 0:
@@ -199,7 +215,7 @@ class GPHMConfig:
                 f"linear_solver: expected 'auto', 'dense' or 'pcg', got {self.linear_solver!r}"
             )
         for name in ("steps", "outer_iters", "theta_steps", "gn_iters", "cg_maxiter", "log_every",
-                     "theta_warmup"):  # fmt: skip
+                     "theta_warmup", "profiled_cg_maxiter"):  # fmt: skip
             v = getattr(self, name)
             if not isinstance(v, int) or v < (
                 0 if name in ("steps", "theta_steps", "theta_warmup") else 1
@@ -214,6 +230,8 @@ class GPHMConfig:
                 f"theta_lr_final: expected None or a positive finite float, got "
                 f"{self.theta_lr_final!r}"
             )
+        if not (isinstance(self.tau_damping, (int, float)) and 0 < self.tau_damping <= 1):
+            raise ValueError(f"tau_damping: expected a float in (0, 1], got {self.tau_damping!r}")
         for name in ("jitter", "lr", "theta_lr", "cg_tol", "tau_max"):
             v = getattr(self, name)
             if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
@@ -330,6 +348,26 @@ def spectral_density(spec: SpectralKernel, params: dict, freqs, active=None) -> 
     return jnp.sum(w * dens, axis=-1)
 
 
+def _inverse_laplacian_factors(x: np.ndarray, lo: float, hi: float):
+    """Eigen-decomposition ``(V, λ, V⁻¹)`` of the three-point second-difference matrix on the
+    sorted interior nodes ``x`` of ``[lo, hi]`` with Dirichlet values at ``lo`` and ``hi``
+    (non-uniform spacing; similar to a symmetric negative definite matrix, so λ is real < 0), and
+    the weights ``(c_lo, c_hi)`` of the two Dirichlet values in the first and the last row."""
+    nodes = np.concatenate([[lo], x, [hi]])
+    hm, hp = np.diff(nodes)[:-1], np.diff(nodes)[1:]
+    m = x.size
+    A = np.zeros((m, m))
+    i = np.arange(m)
+    A[i, i] = -2.0 / (hm * hp)
+    A[i[1:], i[1:] - 1] = (2.0 / (hm * (hm + hp)))[1:]
+    A[i[:-1], i[:-1] + 1] = (2.0 / (hp * (hm + hp)))[:-1]
+    lam, V = np.linalg.eig(A)
+    lam, V = np.real(lam), np.real(V)
+    # weights of the Dirichlet values at lo (in the first row) and at hi (in the last row)
+    c = (2.0 / (hm[0] * (hm[0] + hp[0])), 2.0 / (hp[-1] * (hm[-1] + hp[-1])))
+    return jnp.asarray(V), jnp.asarray(lam), jnp.asarray(np.linalg.inv(V)), c
+
+
 class GPHMSolver:
     """``GPHMSolver(problem, config).solve()`` → :class:`GPHMSolution`."""
 
@@ -413,11 +451,24 @@ class GPHMSolver:
             for (lo, hi), n in zip(p.domain, shape):
                 h = (hi - lo) / (n - 1)
                 # uniform inside a random cell, at least 5% of a cell away from every grid node
-                cells = rng.integers(0, n - 1, size=cfg.holdout_points)
-                frac = rng.uniform(0.05, 0.95, size=cfg.holdout_points)
+                if cfg.holdout_norm == "residual":
+                    cells = rng.integers(0, n - 1, size=cfg.holdout_points)
+                else:  # distinct cells (the finite-difference Laplacian needs distinct points)
+                    m = min(cfg.holdout_points, n - 1)
+                    cells = rng.choice(n - 1, size=m, replace=False)
+                frac = rng.uniform(0.05, 0.95, size=cells.size)
                 self.val_axes.append(jnp.asarray(np.sort(lo + (cells + frac) * h)))
             self.val_f = p.source_values(self.val_axes)
             self.val_fnorm = float(jnp.sqrt(jnp.mean(self.val_f**2))) or 1.0
+            if cfg.holdout_norm == "inverse_laplacian":
+                self._val_lap = [_inverse_laplacian_factors(np.asarray(a), lo, hi)
+                                 for a, (lo, hi) in zip(self.val_axes, p.domain)]  # fmt: skip
+                # boundary data on the faces of the held-out grid (x_i = lo_i, hi_i)
+                self._val_faces = [self._face_axes(i) for i in range(p.ndim)]
+                g_faces = [p.boundary_values(ax) for ax in self._val_faces]
+                u_ref = self._apply_inv_lap(self.val_f, g_faces)  # the FD solution of the data
+                self.val_fnorm = float(jnp.linalg.norm(u_ref)) or 1.0
+                self._val_gfaces = g_faces
 
     # ------------------------------------------------------------------ model pieces
     def _ops(self, theta, active, explicit=False):
@@ -451,7 +502,9 @@ class GPHMSolver:
         return 0.5 * prior_logdet(ops) + 0.5 * prior_quad(U, ops)
 
     def _holdout_residual(self, U, theta, active):
-        """RMS PDE residual of the predictor at the held-out points, relative to RMS(f) there."""
+        """RMS PDE residual of the predictor at the held-out points, relative to RMS(f) there;
+        with ``holdout_norm='inverse_laplacian'``: ``‖Δ_h⁻¹ r‖ / ‖Δ_h⁻¹ f‖``, ``Δ_h`` the
+        finite-difference Dirichlet Laplacian on the held-out tensor grid."""
         d = self.problem.ndim
         ops = build_factors(
             self.spec, theta, self.axes, [[] for _ in self.axes], self.config.jitter, active
@@ -471,7 +524,43 @@ class GPHMSolver:
             for name in self.problem.fields
         }
         r = self.problem.operator(F, self.problem.mesh(self.val_axes)) - self.val_f
+        if self.config.holdout_norm == "inverse_laplacian":
+            # error estimate e: Δ_h e = r inside, e = (predictor − g) on the held-out faces
+            faces = [
+                predict_grid(self.spec, theta, self.axes, None, alpha, ax, None, active) - gf
+                for ax, gf in zip(self._val_faces, self._val_gfaces)
+            ]
+            return jnp.linalg.norm(self._apply_inv_lap(r, faces)) / self.val_fnorm
         return jnp.sqrt(jnp.mean(r**2)) / self.val_fnorm
+
+    def _face_axes(self, i):
+        """The held-out axes with axis ``i`` replaced by its two domain end points."""
+        lo, hi = self.problem.domain[i]
+        ax = list(self.val_axes)
+        ax[i] = jnp.asarray([lo, hi], dtype=jnp.float64)
+        return ax
+
+    def _apply_inv_lap(self, r, faces=None):
+        """``Δ_h⁻¹ r`` on the held-out grid (``Δ_h = Σ_i A_i ×_i``, ``A_i = V_i Λ_i V_i⁻¹``),
+        with zero Dirichlet values or, if given, ``faces[i]`` (shape of the held-out grid with
+        axis i of length 2: values at lo_i, hi_i) moved to the right-hand side."""
+        if faces is not None:
+            for i, (b, f) in enumerate(zip(faces, self._val_lap)):
+                c_lo, c_hi = f[3]
+                lo_v = jnp.take(b, 0, axis=i)
+                hi_v = jnp.take(b, 1, axis=i)
+                idx_lo = [slice(None)] * r.ndim
+                idx_hi = [slice(None)] * r.ndim
+                idx_lo[i], idx_hi[i] = 0, -1
+                r = r.at[tuple(idx_lo)].add(-c_lo * lo_v).at[tuple(idx_hi)].add(-c_hi * hi_v)
+        modes = list(range(r.ndim))
+        z = multi_mode_product(r, [f[2] for f in self._val_lap], modes)
+        lam = 0.0
+        for i, f in enumerate(self._val_lap):
+            shape = [1] * r.ndim
+            shape[i] = -1
+            lam = lam + f[1].reshape(shape)
+        return multi_mode_product(z / lam, [f[0] for f in self._val_lap], modes)
 
     def _project(self, theta):
         """Keep the mixture frequencies within ± the Nyquist frequency of each factor grid."""
@@ -760,7 +849,7 @@ class GPHMSolver:
 
         return apply
 
-    def _u_step_pcg(self, U0, theta, log_tau, active):
+    def _u_step_pcg(self, U0, theta, log_tau, active, maxiter=None):
         ops = self._ops(theta, active, explicit=True)
         beta = self.lam * jnp.exp(log_tau[0])
         t2 = jnp.exp(log_tau[1])
@@ -779,22 +868,30 @@ class GPHMSolver:
         rhs = beta * self.bmask * self.g + t2 * jt(jf(U0) - H0)[0]
         P = self._precond(ops, U0, log_tau)
         cfg = self.config
-        U, it, rr = pcg(mv, rhs, U0, P, cfg.cg_tol, cfg.cg_maxiter, cfg.cg_norm)
+        maxiter = cfg.cg_maxiter if maxiter is None else maxiter
+        U, it, rr = pcg(mv, rhs, U0, P, cfg.cg_tol, maxiter, cfg.cg_norm)
         return U, it, rr
 
-    def _profiled_value_and_grad(self, U0, theta, log_tau, active, n_inner=1):
+    def _profiled_value_and_grad(self, U0, theta, log_tau, active, n_inner=1, maxiter=None):
         """Profiled loss P(θ) = min_U L(U, θ, τ) and its gradient in θ (τ fixed).
 
-        ``U*`` comes from ``n_inner`` exact (dense) U-steps started at ``U0`` (one is exact for a
-        linear PDE; Gauss–Newton steps otherwise). At a minimiser ∂L/∂U = 0, so by the envelope
-        theorem ∇P(θ) = ∂L/∂θ (U*, θ): no differentiation through the solve. Returns
-        ``(P, ∇P, U*)``."""
+        ``U*`` comes from ``n_inner`` U-steps started at ``U0``: the exact dense solve in 1-D, PCG
+        warm-started at ``U0`` with at most ``maxiter`` iterations (default ``cg_maxiter``) for
+        d ≥ 2 (one step for a linear PDE; Gauss–Newton steps otherwise). At a minimiser
+        ∂L/∂U = 0, so by the envelope theorem ∇P(θ) = ∂L/∂θ (U*, θ): no differentiation through
+        the solve (with an inexact PCG solve the error of the gradient is first order in
+        ‖U − U*‖). Returns ``(P, ∇P, U*, PCG iterations)``."""
         U = U0
+        its = jnp.asarray(0)
         for _ in range(n_inner):
-            U, _, _ = self._u_step_dense(U, theta, log_tau, active)
+            if self._use_dense():
+                U, k, _ = self._u_step_dense(U, theta, log_tau, active)
+            else:
+                U, k, _ = self._u_step_pcg(U, theta, log_tau, active, maxiter)
+            its = its + k
         U = jax.lax.stop_gradient(U)
         val, g = jax.value_and_grad(lambda th: self._loss(U, th, log_tau, active))(theta)
-        return val, g, U
+        return val, g, U, its
 
     def _tau_update(self, U, theta, active):
         ops = self._ops(theta, active)
@@ -820,20 +917,24 @@ class GPHMSolver:
         def make_profiled_chunk(length):
             def theta_step(carry, _):
                 theta, log_tau, state, U, active, lr = carry
-                val, g, U = self._profiled_value_and_grad(U, theta, log_tau, active, n_inner)
+                val, g, U, its = self._profiled_value_and_grad(
+                    U, theta, log_tau, active, n_inner, cfg.profiled_cg_maxiter
+                )
                 zero = jnp.zeros_like(log_tau)
                 (theta, _), state = adam_update((g, zero), state, (theta, log_tau), lr)
                 theta = self._project(theta)
                 if cfg.learn_tau and cfg.tau_update == "closed" and cfg.profiled_tau == "step":
                     target = self._tau_update(U, theta, active)
-                    log_tau = log_tau + jnp.clip(target - log_tau, -cfg.tau_step, cfg.tau_step)
-                return (theta, log_tau, state, U, active, lr), val
+                    log_tau = log_tau + cfg.tau_damping * jnp.clip(
+                        target - log_tau, -cfg.tau_step, cfg.tau_step
+                    )
+                return (theta, log_tau, state, U, active, lr), its
 
             def chunk(theta, log_tau, state, U, active, lr):
-                (theta, log_tau, state, *_), _ = jax.lax.scan(
+                (theta, log_tau, state, U, *_), its = jax.lax.scan(
                     theta_step, (theta, log_tau, state, U, active, lr), None, length=length
                 )
-                return theta, log_tau, state
+                return theta, log_tau, state, U, jnp.sum(its)
 
             return self._jitted(f"theta_profiled_{length}", lambda: jax.jit(chunk))
 
@@ -863,12 +964,6 @@ class GPHMSolver:
 
             return self._jitted(f"theta_{objective}_{length}", lambda: jax.jit(chunk))
 
-        if cfg.theta_update == "profiled" and not self._use_dense():
-            raise ValueError(
-                "theta_update: 'profiled' re-solves U at every θ step and needs the dense 1-D "
-                "solver (linear_solver 'auto' or 'dense' on a 1-D problem)"
-            )
-
         def lr_at(it):
             """θ learning rate of round ``it`` (geometric decay to theta_lr_final, if set)."""
             if cfg.theta_lr_final is None or cfg.outer_iters <= 1:
@@ -877,9 +972,8 @@ class GPHMSolver:
             return jnp.asarray(cfg.theta_lr * (cfg.theta_lr_final / cfg.theta_lr) ** frac,
                                dtype=jnp.float64)  # fmt: skip
 
-        theta_chunk = make_chunk(
-            "profiled" if cfg.theta_update == "profiled" else cfg.theta_objective, cfg.theta_steps
-        )
+        kind = "profiled" if cfg.theta_update == "profiled" else cfg.theta_objective
+        theta_chunk = make_chunk(kind, cfg.theta_steps)
         U = jnp.zeros(self.problem.grid)
         theta = self.theta0
         active = self.active0
@@ -888,6 +982,7 @@ class GPHMSolver:
         hist = {"step": [], "time": [], "loss": [], "cg_iters": [], "cg_relres": []}
         sel = self._selector()
         t_run = 0.0
+        prof_its = 0  # PCG iterations of the profiled θ steps before this round's solve
         for it in range(cfg.outer_iters + 1):
             t0 = time.perf_counter()
             cg_its, cg_rr = 0, 0.0
@@ -895,7 +990,10 @@ class GPHMSolver:
                 U, k, rr = u_step(U, theta, log_tau, active)
                 if cfg.tau_update == "closed" and cfg.learn_tau:
                     target = tau_update(U, theta, active)
-                    log_tau = log_tau + jnp.clip(target - log_tau, -cfg.tau_step, cfg.tau_step)
+                    # damped after the first round's solve (which sets the scale of τ)
+                    eta = 1.0 if it == 0 else cfg.tau_damping
+                    log_tau = log_tau + eta * jnp.clip(target - log_tau, -cfg.tau_step,
+                                                       cfg.tau_step)  # fmt: skip
                 cg_its += int(k)
                 cg_rr = max(cg_rr, float(rr))
             val = float(loss_fn(U, theta, log_tau, active))
@@ -904,7 +1002,8 @@ class GPHMSolver:
             # the θ steps that follow are charged to the next round
             t_run += time.perf_counter() - t0
             self._record(hist, monitor, it, t_run, val, U, theta, active, log_tau,
-                         cg_iters=cg_its, cg_relres=cg_rr, **extra)  # fmt: skip
+                         cg_iters=cg_its, cg_relres=cg_rr, profiled_cg_iters=prof_its,
+                         **extra)  # fmt: skip
             t0 = time.perf_counter()
             last = (
                 it == cfg.outer_iters
@@ -918,6 +1017,14 @@ class GPHMSolver:
                     warm = make_chunk("marginal", cfg.theta_warmup)
                     theta, log_tau, _ = warm(theta, log_tau, adam_init((theta, log_tau)), U,
                                              active, lr_at(it))  # fmt: skip
+                elif cfg.theta_steps > 0 and cfg.theta_update == "profiled":
+                    # the chunk's last U* warm-starts the next round's solve (PCG)
+                    theta, log_tau, state, U_warm, its = theta_chunk(
+                        theta, log_tau, state, U, active, lr_at(it)
+                    )
+                    prof_its = int(its)
+                    if not self._use_dense():
+                        U = U_warm
                 elif cfg.theta_steps > 0:
                     theta, log_tau, state = theta_chunk(theta, log_tau, state, U, active, lr_at(it))
                 if cfg.prune_tol > 0:
