@@ -69,10 +69,14 @@ def test_etth1_options_parse():
 
     mod = _bench_module()
     st = mod.etth1_settings({})
-    assert st["horizons"] == [24, 48, 168, 336, 720] and st["epochs"] == 10
+    # full-mode defaults = the protocol fixed on the validation split (docs/status/ssm.md §3)
+    assert st["horizons"] == [24, 48, 168, 336, 720] and st["epochs"] == 1
     assert st["lr"] == 1e-3 and st["weight_decay"] == 1e-4 and st["dropout"] == 0.25
+    assert st["loss"] == "rmse" and st["loss_weights"] == (1.0, 1.0, 0.0) and st["norm"] == "l1"
+    assert st["val_every_steps"] == 5
     assert st["models"] == ["spacetime", "s4d", "linear", "last"] and st["patience"] is None
-    assert mod.etth1_settings({}, quick=True)["horizons"] == [24]
+    quick = mod.etth1_settings({}, quick=True)
+    assert quick["horizons"] == [24] and quick["val_every_steps"] is None
     # values as the CLI's parse_options delivers them (JSON numbers, else strings)
     st = mod.etth1_settings(
         {
@@ -82,19 +86,21 @@ def test_etth1_options_parse():
             "models": "spacetime,linear",
             "horizons": 24,
             "patience": 2,
+            "epochs": "3",
             "warmup": "1",
-            "loss": "rmse",
-            "loss_weights": "1,1,0",
-            "norm": "l1",
+            "loss": "mse",
+            "loss_weights": "1,1,1",
+            "norm": "clip",
             "train_stride": "2",
         }
     )
     assert (st["lr"], st["weight_decay"], st["dropout"]) == (3e-4, 1e-3, 0.5)
     assert st["models"] == ["spacetime", "linear"] and st["horizons"] == [24]
     assert st["patience"] == 2 and st["warmup"] == 1 and st["train_stride"] == 2
-    assert st["loss"] == "rmse" and st["loss_weights"] == (1.0, 1.0, 0.0) and st["norm"] == "l1"
+    assert st["loss"] == "mse" and st["loss_weights"] == (1.0, 1.0, 1.0) and st["norm"] == "clip"
+    assert st["epochs"] == 3
     assert mod.etth1_settings({"patience": 0})["patience"] is None
-    assert mod.etth1_settings({})["val_every_steps"] is None
+    assert mod.etth1_settings({"val_every_steps": "none"})["val_every_steps"] is None
     assert mod.etth1_settings({"val_every_steps": 15})["val_every_steps"] == 15
     assert mod.etth1_settings({"val_every_steps": "20"})["val_every_steps"] == 20
     assert mod.etth1_settings({"val_every_steps": "none"})["val_every_steps"] is None
