@@ -204,11 +204,16 @@ def tta_metrics(rec: dict) -> dict:
 _MEM_SNIPPET = r"""
 import resource, sys, json, jax
 from sciml.gp import GPHMConfig, GPHMSolver, get_problem
-n = int(sys.argv[1])
+from sciml.gp.bench import fast_config_overrides
+n, rule = int(sys.argv[1]), sys.argv[2]
 prob = get_problem("poisson2d-sin100", (n, n))
 # one fast-path round; PCG capped at 10 iterations (memory does not grow with iterations)
-solver = GPHMSolver(prob, GPHMConfig(outer_iters=1, theta_steps=2, cg_maxiter=10,
-                                     collocation="interior", tau_step=1.0))
+if rule == "block":  # round-2 rule: block θ steps, slice preconditioner
+    cfg = dict(collocation="interior", tau_step=1.0)
+else:  # the benchmark's 2-D Poisson rule: profiled θ steps, geig, held-out selection
+    cfg = {**fast_config_overrides("poisson2d-sin100", 2, (n, n)), "profiled_cg_maxiter": 10}
+cfg.update(outer_iters=1, theta_steps=2, cg_maxiter=10)
+solver = GPHMSolver(prob, GPHMConfig(**cfg))
 base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 sol = solver.solve()
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -217,27 +222,35 @@ print(json.dumps({"n": n, "rss_before_kb": base, "rss_peak_kb": peak, "wall_s": 
 """
 
 
-def memory(ns=(400, 1000)) -> dict:
+def memory(ns=(400, 1000), rules=("block", "profiled")) -> dict:
+    """Peak RSS of one fast-path round per grid and rule, each in a fresh subprocess; keys
+    ``"<n>"`` (block rule, as in round 2) and ``"<n>-profiled"``."""
     out = {}
-    for n in ns:
-        r = subprocess.run([sys.executable, "-c", _MEM_SNIPPET, str(n)], capture_output=True,
-                           text=True, timeout=1800)  # fmt: skip
-        if r.returncode != 0:
-            out[str(n)] = {"error": r.stderr[-2000:]}
-            print(f"  memory {n}^2 failed: {r.stderr[-500:]}", flush=True)
-            continue
-        rec = json.loads(r.stdout.strip().splitlines()[-1])
-        N = n * n
-        rec["peak_increase_mb"] = (rec["rss_peak_kb"] - rec["rss_before_kb"]) / 1024
-        rec["peak_rss_mb"] = rec["rss_peak_kb"] / 1024
-        rec["one_grid_vector_mb"] = 8 * N / 2**20
-        rec["sum_factor_sq_mb"] = 8 * 2 * n * n / 2**20
-        rec["dense_covariance_would_be_gb"] = 8 * N * N / 2**30
-        out[str(n)] = rec
-        print(f"  memory {n}^2: peak RSS {rec['peak_rss_mb']:.0f} MB (+{rec['peak_increase_mb']:.0f} "
-              f"MB during one fast round; one grid vector {rec['one_grid_vector_mb']:.1f} MB, dense "
-              f"C would be {rec['dense_covariance_would_be_gb']:.0f} GB)", flush=True)  # fmt: skip
+    for rule in rules:
+        for n in ns:
+            key = str(n) if rule == "block" else f"{n}-{rule}"
+            out[key] = {**_memory_one(n, rule), "rule": rule}
     return out
+
+
+def _memory_one(n: int, rule: str) -> dict:
+    r = subprocess.run([sys.executable, "-c", _MEM_SNIPPET, str(n), rule],
+                       capture_output=True, text=True, timeout=1800)  # fmt: skip
+    if r.returncode != 0:
+        print(f"  memory {n}^2 ({rule}) failed: {r.stderr[-500:]}", flush=True)
+        return {"error": r.stderr[-2000:]}
+    rec = json.loads(r.stdout.strip().splitlines()[-1])
+    N = n * n
+    rec["peak_increase_mb"] = (rec["rss_peak_kb"] - rec["rss_before_kb"]) / 1024
+    rec["peak_rss_mb"] = rec["rss_peak_kb"] / 1024
+    rec["one_grid_vector_mb"] = 8 * N / 2**20
+    rec["sum_factor_sq_mb"] = 8 * 2 * n * n / 2**20
+    rec["dense_covariance_would_be_gb"] = 8 * N * N / 2**30
+    print(f"  memory {n}^2 ({rule}): peak RSS {rec['peak_rss_mb']:.0f} MB "
+          f"(+{rec['peak_increase_mb']:.0f} MB during one fast round; one grid vector "
+          f"{rec['one_grid_vector_mb']:.1f} MB, dense C would be "
+          f"{rec['dense_covariance_would_be_gb']:.0f} GB)", flush=True)  # fmt: skip
+    return rec
 
 
 def main(argv=None) -> None:
@@ -249,6 +262,7 @@ def main(argv=None) -> None:
     ap.add_argument("--no-tta", action="store_true")
     ap.add_argument("--no-memory", action="store_true")
     ap.add_argument("--faithful-budget", type=float, default=300.0)
+    ap.add_argument("--memory-rules", default="block,profiled", help="fast-path rules to measure")
     ap.add_argument("--tta-problems", default="poisson1d-sin100,poisson2d-sin6cos20")
     ap.add_argument("--fresh", action="store_true", help="start the JSON file empty")
     ap.add_argument(
@@ -292,7 +306,7 @@ def main(argv=None) -> None:
             )
             _save(res)
     if not args.no_memory:
-        res["memory"] = memory()
+        res["memory"] = memory(rules=args.memory_rules.split(","))
         _save(res)
     print(f"wrote {RESULTS}")
 
