@@ -40,7 +40,7 @@ from .reference import ssm_kernel_naive, ssm_kernel_squaring
 from .s4 import S4, S4Config, cauchy, dplr_dense, dplr_kernel
 from .s4d import S4D, S4DConfig, s4d_discretize, s4d_init, s4d_kernel
 from .spacetime import SpaceTime, SpaceTimeConfig, SpaceTimeLoss, SpaceTimeOutput, spacetime_step_fn
-from .training import FitResult, WeightAverage, forecast_mse, train_forecaster
+from .training import FitResult, forecast_mse, train_forecaster
 
 __all__ = [
     "S4",
@@ -48,7 +48,6 @@ __all__ = [
     "ClosedLoopCompanionSSM",
     "ClosedLoopOutput",
     "FitResult",
-    "WeightAverage",
     "CompanionConfig",
     "CompanionSSM",
     "HiPPOProjection",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import math
 import tempfile
 import time
@@ -13,47 +12,13 @@ from typing import Any
 import torch
 from torch import nn
 
+from sciml.train.weight_average import WeightAverage
+
 from ._layer import check_positive_int
 from .forecasting import forecast_step_fn
 from .spacetime import SpaceTime, SpaceTimeLoss, SpaceTimeOutput, spacetime_step_fn
 
-__all__ = ["FitResult", "WeightAverage", "forecast_mse", "train_forecaster"]
-
-
-class WeightAverage(nn.Module):
-    """``model`` plus a bias-corrected exponential moving average of its parameters.
-
-    After the n-th :meth:`update` the average is ``Σ_i β^(n-i) θ_i / Σ_i β^(n-i)`` over the
-    parameter values θ_1..θ_n seen at the updates (no pull towards the initial weights; with
-    β → 0 it is the latest θ). ``forward`` runs ``model`` in training mode and the average in eval
-    mode, so a Trainer validates, selects and checkpoints the averaged weights while the optimiser
-    trains ``model``. Buffers are copied from ``model`` at each update.
-    """
-
-    def __init__(self, model: nn.Module, decay: float) -> None:
-        super().__init__()
-        if not (isinstance(decay, float | int) and not isinstance(decay, bool) and 0 < decay < 1):
-            raise ValueError(f"ema: expected a decay in (0, 1), got {decay!r}")
-        self.model = model
-        self.average = copy.deepcopy(model)
-        for p in self.average.parameters():
-            p.requires_grad_(False)
-        self.decay = float(decay)
-        self.register_buffer("n_updates", torch.zeros((), dtype=torch.int64))
-
-    def forward(self, *args: Any, **kwargs: Any) -> Any:
-        return (self.model if self.training else self.average)(*args, **kwargs)
-
-    @torch.no_grad()
-    def update(self) -> None:
-        """Fold the current parameters of ``model`` into the average."""
-        self.n_updates += 1
-        n = int(self.n_updates)
-        w = (1.0 - self.decay) / (1.0 - self.decay**n)  # 1 / Σ_{i≤n} β^(n-i)
-        for a, p in zip(self.average.parameters(), self.model.parameters(), strict=True):
-            a.lerp_(p.detach(), w)
-        for a, b in zip(self.average.buffers(), self.model.buffers(), strict=True):
-            a.copy_(b)
+__all__ = ["FitResult", "forecast_mse", "train_forecaster"]
 
 
 def forecast_mse(pred: Any, target: Any) -> torch.Tensor:

@@ -106,36 +106,6 @@ def test_step_level_selection_restores_lowest_val_state():
         train_forecaster(model, train, val, epochs=1, batch_size=16, lr=0.1, val_every_steps=0)
 
 
-def test_weight_average_matches_closed_form():
-    import pytest
-
-    from sciml.ssm import WeightAverage
-
-    beta = 0.8
-    lin = torch.nn.Linear(3, 1).double()
-    avg = WeightAverage(lin, beta)
-    theta0 = torch.cat([p.detach().flatten() for p in lin.parameters()]).clone()
-    a = torch.tensor([0.3, -1.0, 2.0, 0.5], dtype=torch.float64)
-    for n in range(1, 31):
-        with torch.no_grad():  # θ_n = θ_0 + n a (a straight-line trajectory)
-            lin.weight.copy_((theta0 + n * a)[:3].view(1, 3))
-            lin.bias.copy_((theta0 + n * a)[3:])
-        avg.update()
-        # Σ_{i≤n} β^(n-i) θ_i / Σ β^(n-i) = θ_0 + a S_n / W_n with the geometric sums in closed form
-        w_n = (1 - beta**n) / (1 - beta)
-        s_n = n / (1 - beta) - beta * (1 - beta**n) / (1 - beta) ** 2
-        got = torch.cat([p.flatten() for p in avg.average.parameters()])
-        assert torch.allclose(got, theta0 + a * s_n / w_n, rtol=0, atol=1e-12)
-    x = torch.randn(5, 3, dtype=torch.float64)
-    avg.train()
-    assert torch.equal(avg(x), lin(x))
-    avg.eval()
-    assert torch.equal(avg(x), avg.average(x)) and not torch.allclose(avg(x), lin(x))
-    for bad in (0.0, 1.0, -0.5, True):
-        with pytest.raises(ValueError, match="ema"):
-            WeightAverage(lin, bad)
-
-
 def test_ema_training_selects_and_returns_the_averaged_weights():
     train, val = _windows(1, 48), _windows(2, 32)
     beta = 0.7
