@@ -21,8 +21,19 @@ from .timing import time_call
 Log = Callable[[str], None]
 
 
-def copy_bandwidth_gbs(n_bytes: int = 1 << 28) -> float:
-    """Machine copy bandwidth (read + write) in GB/s, measured with ``np.copyto`` on large arrays."""
+def copy_bandwidth_gbs(n_bytes: int = 1 << 28, device: str = "cpu") -> float:
+    """Copy bandwidth (read + write) in GB/s of ``device``'s memory, timed on large arrays.
+
+    CPU: ``np.copyto``; CUDA: a device-to-device ``Tensor.copy_`` (the ceiling that the
+    memory-bound kernels are compared with, on the memory they run on).
+    """
+    if device.startswith("cuda"):
+        import torch
+
+        src = torch.ones(n_bytes // 8, dtype=torch.float64, device=device)
+        dst = torch.empty_like(src)
+        t = time_call(lambda: dst.copy_(src), warmup=2, repeats=10)["median_s"]
+        return 2 * n_bytes / t / 1e9
     src = np.ones(n_bytes // 8)
     dst = np.empty_like(src)
     t = time_call(lambda: np.copyto(dst, src), warmup=1, repeats=5)["median_s"]
@@ -245,7 +256,7 @@ def run_all(quick: bool, device: str, log: Log, *, tiny: bool = False) -> dict[s
         "threads": torch.get_num_threads(),
         "quick": quick,
     }
-    result["copy_bandwidth_gbs"] = copy_bandwidth_gbs(1 << 26 if quick else 1 << 28)
+    result["copy_bandwidth_gbs"] = copy_bandwidth_gbs(1 << 26 if quick else 1 << 28, device)
     log(f"copy bandwidth: {result['copy_bandwidth_gbs']:.1f} GB/s")
     result["kron_matvec"] = bench_kron_matvec(kron_cases, device, log)
     for row in result["kron_matvec"]:

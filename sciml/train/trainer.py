@@ -373,7 +373,13 @@ class Trainer:
         model = self._model
         if D.is_distributed():
             ids = [self.device.index] if self.device.type == "cuda" else None
-            self._ddp = nn.parallel.DistributedDataParallel(model, device_ids=ids)
+            # broadcast_buffers=False: DDP's per-forward in-place buffer broadcast breaks backward
+            # when the model is called more than once per step (autoregressive rollouts) on
+            # torch < 2.13 (pytorch#175024); running statistics only matter for evaluation and
+            # are broadcast from rank 0 explicitly after each epoch and before validation.
+            self._ddp = nn.parallel.DistributedDataParallel(
+                model, device_ids=ids, broadcast_buffers=False
+            )
             train_model: nn.Module = self._ddp
         else:
             train_model = model

@@ -115,7 +115,9 @@ def test_holdout_selection_uses_only_pde_data_and_off_grid_points():
     n_cached = len(s._jit_cache)
     again = s.solve()
     assert len(s._jit_cache) == n_cached
-    np.testing.assert_allclose(np.asarray(again.U), np.asarray(sol.U), rtol=1e-12, atol=1e-14)
+    # bit-for-bit on CPU; GPU reductions may change order between runs (seen on an H100: 5e-13)
+    tol = dict(rtol=1e-12, atol=1e-14) if jax.default_backend() == "cpu" else dict(rtol=1e-9)
+    np.testing.assert_allclose(np.asarray(again.U), np.asarray(sol.U), **tol)
 
 
 def test_bad_selection_inputs():
