@@ -292,11 +292,13 @@ def main(argv=None) -> None:
     if not args.no_accuracy:
 
         def save_one(name, rec):
-            res.setdefault("accuracy", {})[name] = rec
+            # re-read the rows other processes may have written since this one started
+            res["accuracy"] = {**_load().get("accuracy", {}), name: rec}
             _save(res)
 
         accuracy(args.problems.split(","), save_one, args.outer_iters)
-    done = set(res.get("accuracy", {}))
+    res["accuracy"] = {**_load().get("accuracy", {}), **res.get("accuracy", {})}
+    done = set(res["accuracy"])
     res["not_run"] = [n for n in list_problems() if n not in done]
     _save(res)
     if not args.no_tta:

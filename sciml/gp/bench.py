@@ -24,7 +24,7 @@ REFERENCE_L2 = {
 # per grid cell (the plain residual norm weights an error component of wavenumber k by k², so it
 # hardly sees smooth errors, nor the boundary); holdout_points set per row below.
 ONE_D = {"theta_steps": 20, "theta_update": "profiled", "select": "holdout",
-         "holdout_norm": "inverse_laplacian"}  # fmt: skip
+         "holdout_norm": "inverse_laplacian", "value_field": "predictor"}  # fmt: skip
 # 2-D: interior collocation. Linear second-order operators (the Poisson problems): the
 # generalised-eigenbasis block preconditioner with the P⁻¹-norm stopping rule (chosen on the
 # linear-solver convergence at a fixed state). First-order (advection2d) and nonlinear
@@ -39,7 +39,7 @@ TWO_D = {"theta_steps": 20, "collocation": "interior"}
 # Adam step on θ re-solves U by PCG warm-started at the previous U (at most 50 iterations) and
 # uses the envelope gradient there; the reported state is selected by the 1-D held-out rule.
 TWO_D_PROFILED = {"theta_update": "profiled", "profiled_cg_maxiter": 50, "select": "holdout",
-                  "holdout_norm": "inverse_laplacian"}  # fmt: skip
+                  "holdout_norm": "inverse_laplacian", "value_field": "predictor"}  # fmt: skip
 
 
 def _two_d_solver(name: str) -> dict:
@@ -90,6 +90,7 @@ QUICK = {
             "cg_norm": "preconditioned",
             "theta_update": "profiled",
             "profiled_cg_maxiter": 50,
+            "value_field": "predictor",
         },
     ),  # fmt: skip
 }

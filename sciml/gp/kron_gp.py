@@ -54,7 +54,9 @@ def build_factors(
         spec: kernel kind shared by all dimensions.
         params: one parameter dict per dimension (see :class:`SpectralKernel`).
         axes: *uniform* grid coordinates per dimension, shapes (n_i,) (Toeplitz evaluation).
-        orders: derivative orders needed per dimension (subset of {1, 2}).
+        orders: derivative orders needed per dimension (subset of {0, 1, 2}). Order 0 adds the
+            value operator ``D^(0) = K_0 K⁻¹ = I − jitter·K⁻¹`` (``K_0`` without jitter): the GP
+            mean at the grid nodes, which differs from ``U`` by ``jitter·K⁻¹U``.
         jitter: added to the diagonal of each K_i.
         active: optional component masks per dimension.
         explicit: form ``D^(a) = K^(a) K⁻¹`` (n³, best for many applications, e.g. CG); otherwise
@@ -68,6 +70,11 @@ def build_factors(
         D = {}
         for a in sorted(set(orders[i])):
             if a == 0:
+                if explicit:
+                    eye = jnp.eye(x.shape[0])
+                    D[0] = eye - jitter * jsl.cho_solve((L, True), eye)
+                else:
+                    D[0] = K - jitter * jnp.eye(x.shape[0])
                 continue
             Ka = kernel_toeplitz(spec, params[i], x, a, act)
             # D = Ka K^{-1} = (K^{-1} Ka^T)^T
@@ -87,9 +94,12 @@ def field_orders(fields: Sequence[str], ndim: int) -> list[list[int]]:
 
 
 def apply_field(U: jax.Array, ops: Sequence[FactorOps], orders: tuple[int, ...]) -> jax.Array:
-    """The field with derivative orders ``orders`` of the GP mean interpolating ``U`` on the grid."""
-    mats = [ops[i]["D"][a] for i, a in enumerate(orders) if a]
-    modes = [i for i, a in enumerate(orders) if a]
+    """The field with derivative orders ``orders`` of the GP mean interpolating ``U`` on the grid.
+
+    An axis with order 0 is left as ``U`` unless its factor carries the value operator ``D^(0)``
+    (see :func:`build_factors`), which then maps ``U`` to the GP mean at the nodes."""
+    modes = [i for i, a in enumerate(orders) if a or 0 in ops[i]["D"]]
+    mats = [ops[i]["D"][orders[i]] for i in modes]
     if not mats:
         return U
     for i in modes:

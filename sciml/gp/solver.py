@@ -6,6 +6,9 @@ Loss (minimised over the grid values ``U``, the kernel parameters θ and the pre
     ½ log|C| + ½ vec(U)ᵀ C⁻¹ vec(U)
     − λ_b [½ N_b log τ_1 − ½ τ_1 ‖U_∂ − g‖²] − [½ N_c log τ_2 − ½ τ_2 ‖H(U)‖²]
 
+(``value_field="predictor"``: ``U_∂`` and the field ``u`` in ``H`` are the GP mean at the nodes,
+``⊗(I − jitter·K_i⁻¹) U``, instead of ``U``; see :class:`GPHMConfig`.)
+
 with ``C = ⊗ K_i``, ``H`` the PDE residual at the collocation points, evaluated with the derivative
 operators ``K_i^(a) K_i⁻¹`` (mode products), and ``U_∂`` the values on the boundary of the grid
 (``N_b`` points). ``collocation="all"`` (default, the reference code) puts the residual on every grid
@@ -70,6 +73,7 @@ from sciml.kernels import multi_mode_product
 from ._adam import adam_init, adam_update
 from ._pcg import pcg
 from .kron_gp import (
+    apply_field,
     build_factors,
     field_orders,
     grid_fields,
@@ -125,6 +129,11 @@ class GPHMConfig:
     ``select`` 'final' (report the final iterate) or 'holdout' (the history point with the
     smallest held-out value). Never uses test points or the exact solution;
     ``history['selection']`` / ``['selected_step']`` record the choice.
+    Value field: ``value_field`` 'grid' (the paper: the field ``u`` in the residual and the
+    boundary term use the grid values ``U``) or 'predictor' (they use the GP mean at the nodes,
+    ``⊗(I − jitter·K_i⁻¹) U`` — what :meth:`GPHMSolution.predict` returns there — so the boundary
+    data constrain the returned solution and every field of the residual comes from one function;
+    the derivative fields are the predictor's in both modes).
     """
 
     kernel: str = "gm"
@@ -167,6 +176,7 @@ class GPHMConfig:
     holdout_seed: int = 0
     holdout_norm: str = "residual"
     select: str = "final"
+    value_field: str = "grid"
 
     def __post_init__(self) -> None:
         SpectralKernel(self.kernel, self.num_components, self.nu)  # validates
@@ -199,6 +209,10 @@ class GPHMConfig:
             raise ValueError(
                 f"holdout_norm: expected 'residual' or 'inverse_laplacian', got "
                 f"{self.holdout_norm!r}"
+            )
+        if self.value_field not in ("grid", "predictor"):
+            raise ValueError(
+                f"value_field: expected 'grid' or 'predictor', got {self.value_field!r}"
             )
         if self.select not in ("final", "holdout"):
             raise ValueError(f"select: expected 'final' or 'holdout', got {self.select!r}")
@@ -382,6 +396,8 @@ class GPHMSolver:
         self.spec = SpectralKernel(config.kernel, config.num_components, config.nu)
         d = problem.ndim
         self.orders = field_orders(problem.fields, d)
+        if config.value_field == "predictor":  # value operator D^(0) on every factor
+            self.orders = [sorted({0, *o}) for o in self.orders]
         for i, o in enumerate(self.orders):
             if o and max(o) > self.spec.max_order:
                 raise ValueError(
@@ -481,10 +497,24 @@ class GPHMSolver:
         F = grid_fields(U, ops, self.problem.fields)
         return (self.problem.operator(F, self.x) - self.f) * self.cmask
 
+    def _node_values(self, U, ops):
+        """The solution at the grid nodes: ``U`` ('grid') or the GP mean there ('predictor')."""
+        return apply_field(U, ops, (0,) * U.ndim)
+
+    def _node_values_t(self, V, ops):
+        """Transpose of :meth:`_node_values` (explicit factor operators only)."""
+        if 0 not in ops[0]["D"]:
+            return V
+        assert ops[0]["explicit"], "transpose of the value operator needs explicit factors"
+        return multi_mode_product(V, [o["D"][0].T for o in ops], list(range(V.ndim)))
+
+    def _boundary_residual(self, U, ops):
+        return (self._node_values(U, ops) - self.g) * self.bmask
+
     def _loss(self, U, theta, log_tau, active):
         ops = self._ops(theta, active)
         H = self._residual(U, ops)
-        rb = (U - self.g) * self.bmask
+        rb = self._boundary_residual(U, ops)
         t1, t2 = jnp.exp(log_tau[0]), jnp.exp(log_tau[1])
         return (
             0.5 * prior_logdet(ops)
@@ -698,6 +728,8 @@ class GPHMSolver:
         Linv = jsl.solve_triangular(ops[0]["chol"], eye, lower=True)
         bidx = np.flatnonzero(self.bmask_np.ravel())
         S = eye[bidx]
+        if 0 in ops[0]["D"]:  # boundary term on the GP mean at the nodes
+            S = S @ ops[0]["D"][0]
         A = jnp.concatenate([Linv, jnp.sqrt(beta) * S, jnp.sqrt(t2) * J])
         b = jnp.concatenate(
             [jnp.zeros(n), jnp.sqrt(beta) * self.g.ravel()[bidx],
@@ -861,11 +893,14 @@ class GPHMSolver:
         kinv = [jsl.cho_solve((o["chol"], True), jnp.eye(o["K"].shape[0])) for o in ops]
         modes = list(range(U0.ndim))
 
+        def boundary(v):  # Sᵀ S v with S = (boundary selector) ∘ (node values)
+            return self._node_values_t(self.bmask * self._node_values(v, ops), ops)
+
         def mv(v):
             prior = multi_mode_product(v, kinv, modes)
-            return prior + beta * self.bmask * v + t2 * jt(jf(v))[0]
+            return prior + beta * boundary(v) + t2 * jt(jf(v))[0]
 
-        rhs = beta * self.bmask * self.g + t2 * jt(jf(U0) - H0)[0]
+        rhs = beta * self._node_values_t(self.bmask * self.g, ops) + t2 * jt(jf(U0) - H0)[0]
         P = self._precond(ops, U0, log_tau)
         cfg = self.config
         maxiter = cfg.cg_maxiter if maxiter is None else maxiter
@@ -896,7 +931,7 @@ class GPHMSolver:
     def _tau_update(self, U, theta, active):
         ops = self._ops(theta, active)
         H = self._residual(U, ops)
-        rb = (U - self.g) * self.bmask
+        rb = self._boundary_residual(U, ops)
         tmax = math.log(self.config.tau_max)
         lt1 = jnp.minimum(jnp.log(self.Nb) - jnp.log(jnp.sum(rb**2) + 1e-300), tmax)
         lt2 = jnp.minimum(jnp.log(self.Nc) - jnp.log(jnp.sum(H**2) + 1e-300), tmax)

@@ -114,3 +114,32 @@ def test_prediction_matches_dense_and_interpolates(shape):
         back = np.asarray(predict_grid(spec, params, axes, ops, alpha, axes))
         tol = 1e-8 + 1e-9 * float(np.abs(np.asarray(alpha)).max())  # K⁻¹U carries cond(K)·eps
         np.testing.assert_allclose(back, np.asarray(U - 1e-6 * alpha), atol=tol)
+
+
+@pytest.mark.parametrize("shape", SHAPES[:2])
+@pytest.mark.parametrize("explicit", [True, False])
+def test_value_operator_fields_equal_the_predictor_at_the_nodes(shape, explicit):
+    """Order 0 in ``orders`` adds D^(0) = K_0 K⁻¹: every grid field (values and derivatives)
+    is then the GP predictor's at the nodes, checked against predict_grid and dense algebra."""
+    with jax.enable_x64(True):
+        spec, axes, params, U = _setup(shape)
+        d = len(shape)
+        jit = 1e-3
+        axes = [jax.numpy.asarray(a) for a in axes]
+        ops = build_factors(spec, params, axes, [[0, 1, 2]] * d, jit, None, explicit)
+        alpha = prior_solve(U, ops)
+        names = ["u", "u_x", "u_xx"] + (["u_y", "u_xy"] if d > 1 else [])
+        F = grid_fields(U, ops, names)
+        Ks = [np.asarray(kernel_matrix(spec, params[i], axes[i], axes[i])) + jit * np.eye(n)
+              for i, n in enumerate(shape)]  # fmt: skip
+        for name in names:
+            orders = tuple(name[2:].count(a) for a in "xyz"[:d]) if name != "u" else (0,) * d
+            pred = np.asarray(predict_grid(spec, params, axes, ops, alpha, axes, orders))
+            mats = [np.asarray(kernel_matrix(spec, params[i], axes[i], axes[i], a))
+                    @ np.linalg.inv(Ks[i]) for i, a in enumerate(orders)]  # fmt: skip
+            ref = (_dense_kron(mats) @ np.asarray(U).ravel()).reshape(shape)
+            scale = np.abs(ref).max()
+            np.testing.assert_allclose(np.asarray(F[name]), ref, atol=1e-9 * scale)
+            np.testing.assert_allclose(np.asarray(F[name]), pred, atol=1e-9 * scale)
+        # and it is not the identity: u differs from U by jitter·K⁻¹U (1-D)
+        assert np.abs(np.asarray(F["u"] - U)).max() > 1e-6

@@ -18,9 +18,13 @@ def _dense(mats):
     return out
 
 
+@pytest.mark.parametrize("value_field", ["grid", "predictor"])
 @pytest.mark.parametrize("shape", [(7,), (5, 6), pytest.param((4, 3, 5), marks=pytest.mark.slow)])
-def test_pcg_u_step_matches_dense_normal_equations(shape):
-    cfg = GPHMConfig(num_components=3, jitter=1e-3, cg_tol=1e-13, cg_maxiter=500)
+def test_pcg_u_step_matches_dense_normal_equations(shape, value_field):
+    """'grid': the u field and the boundary term on U; 'predictor': on V U with the dense
+    V = ⊗ k(X_i, X_i) K_i⁻¹ (the GP mean at the nodes), derivative fields D2 ⊗ V_j."""
+    cfg = GPHMConfig(num_components=3, jitter=1e-3, cg_tol=1e-13, cg_maxiter=500,
+                     value_field=value_field)  # fmt: skip
     prob = small_helmholtz(shape)
     s = GPHMSolver(prob, cfg)
     with jax.enable_x64(True):
@@ -33,18 +37,25 @@ def test_pcg_u_step_matches_dense_normal_equations(shape):
         Ks = [np.asarray(kernel_matrix(s.spec, s.theta0[i], axes[i], axes[i])) + 1e-3 * np.eye(n)
               for i, n in enumerate(shape)]  # fmt: skip
         C = _dense(Ks)
-        A = 0.5 * np.eye(C.shape[0])
+        if value_field == "grid":
+            Vs = [np.eye(n) for n in shape]
+        else:
+            Vs = [np.asarray(kernel_matrix(s.spec, s.theta0[i], axes[i], axes[i]))
+                  @ np.linalg.inv(Ks[i]) for i in range(d)]  # fmt: skip
+        V = _dense(Vs)
+        A = 0.5 * V
         for i in range(d):
             D2 = np.asarray(
                 kernel_matrix(s.spec, s.theta0[i], axes[i], axes[i], 2)
             ) @ np.linalg.inv(Ks[i])
-            A = A + _dense([D2 if j == i else np.eye(shape[j]) for j in range(d)])
+            A = A + _dense([D2 if j == i else Vs[j] for j in range(d)])
         b = np.asarray(s.bmask).ravel()
         cm = np.asarray(s.cmask).ravel()
         A = cm[:, None] * A
         beta, t2 = 200 * math.exp(1.3), math.exp(0.4)
-        M = np.linalg.inv(C) + beta * np.diag(b) + t2 * A.T @ A
-        rhs = beta * b * np.asarray(s.g).ravel() + t2 * A.T @ (cm * np.asarray(s.f).ravel())
+        B = b[:, None] * V
+        M = np.linalg.inv(C) + beta * B.T @ B + t2 * A.T @ A
+        rhs = beta * B.T @ np.asarray(s.g).ravel() + t2 * A.T @ (cm * np.asarray(s.f).ravel())
         ref = np.linalg.solve(M, rhs)
     np.testing.assert_allclose(np.asarray(U).ravel(), ref, rtol=1e-6, atol=1e-7 * np.abs(ref).max())
     if len(shape) == 1:
@@ -85,3 +96,31 @@ def test_fast_path_solves_a_smooth_problem():
         np.testing.assert_allclose(du, 1.5 * np.cos(1.5 * x + 0.3), atol=5e-2)
         pts = np.asarray(sol.predict(x[:, None]))
         np.testing.assert_allclose(pts, np.sin(1.5 * x + 0.3), atol=1e-3)
+
+
+def test_predictor_value_field_fits_the_boundary_with_the_returned_solution():
+    """value_field='predictor': the boundary term acts on the GP mean at the nodes, so the
+    solution returned by predict() matches the boundary data there, and the loss's boundary
+    residual is that of the predictor."""
+    prob = small_helmholtz((30,))
+    cfg = GPHMConfig(num_components=4, outer_iters=3, theta_steps=5, jitter=1e-4,
+                     value_field="predictor")  # fmt: skip
+    sol = GPHMSolver(prob, cfg).solve()
+    with jax.enable_x64(True):
+        ends = np.array([0.0, math.pi])
+        pred = np.asarray(sol.predict((ends,)))
+        g = np.sin(1.5 * ends + 0.3)
+        np.testing.assert_allclose(pred, g, atol=1e-9)
+        # the grid values themselves differ from the predictor by jitter·K⁻¹U at the nodes
+        s = GPHMSolver(prob, cfg)
+        ops = s._ops(sol.params, sol.active, explicit=True)
+        np.testing.assert_allclose(
+            np.asarray(s._node_values(sol.U, ops)), np.asarray(sol.predict(tuple(sol.axes))),
+            rtol=1e-8, atol=1e-10,
+        )  # fmt: skip
+    assert sol.relative_l2(100) < 1e-2
+
+
+def test_value_field_rejects_bad_input():
+    with pytest.raises(ValueError, match="value_field"):
+        GPHMConfig(value_field="nodes")
