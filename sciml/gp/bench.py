@@ -98,6 +98,7 @@ QUICK = {
 
 MODEL_KEYS = (
     "collocation",
+    "value_field",
 )  # settings that change the model (shared by both paths in comparisons)
 
 
