@@ -278,6 +278,14 @@ def main(argv=None) -> None:
     )
     args = ap.parse_args(argv)
     res = {} if args.fresh else _load()
+    # with --fresh, rows already on disk are stale; rows other processes write later are kept
+    stale = set(_load().get("accuracy", {})) if args.fresh else set()
+
+    mine: dict = {}  # rows this process measured
+
+    def rows_on_disk() -> dict:
+        return {k: v for k, v in _load().get("accuracy", {}).items() if k not in stale}
+
     if args.recompute_tta:
         for rec in res.get("time_to_accuracy", {}).values():
             rec.update(tta_metrics(rec))
@@ -285,19 +293,23 @@ def main(argv=None) -> None:
         print(f"recomputed time-to-accuracy figures in {RESULTS}")
         return
     res.setdefault("runs", []).append(" ".join(["python benchmarks/gphm.py", *sys.argv[1:]]))
+    import jax
+
     res["machine"] = {"platform": platform.platform(), "cpu_count": os.cpu_count(),
-                      "note": "2-core CPU shared with other jobs: wall times are inflated",
+                      "jax_backend": jax.default_backend(),
+                      "jax_devices": [d.device_kind for d in jax.devices()],
                       "python": sys.version.split()[0], "date": time.strftime("%Y-%m-%d %H:%M UTC",
                       time.gmtime())}  # fmt: skip
     if not args.no_accuracy:
 
         def save_one(name, rec):
             # re-read the rows other processes may have written since this one started
-            res["accuracy"] = {**_load().get("accuracy", {}), name: rec}
+            mine[name] = rec
+            res["accuracy"] = {**rows_on_disk(), **mine}
             _save(res)
 
         accuracy(args.problems.split(","), save_one, args.outer_iters)
-    res["accuracy"] = {**_load().get("accuracy", {}), **res.get("accuracy", {})}
+    res["accuracy"] = {**rows_on_disk(), **mine}
     done = set(res["accuracy"])
     res["not_run"] = [n for n in list_problems() if n not in done]
     _save(res)
