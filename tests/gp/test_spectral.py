@@ -158,11 +158,13 @@ def test_component_scan_equals_vectorised_sum_values_and_gradients(kind, nu):
             got = kernel_1d(spec, p, d, order, active, 0)
             scale = float(jnp.max(jnp.abs(ref)))
             np.testing.assert_allclose(got, ref, rtol=0, atol=1e-13 * scale)
-            g_ref = jax.grad(total)(p, VECTORISED_MAX_ENTRIES)
-            g_got = jax.grad(total)(p, 0)
+            grad = jax.jit(jax.grad(total), static_argnums=1)
+            g_ref, g_got = grad(p, VECTORISED_MAX_ENTRIES), grad(p, 0)
             for key in p:
                 gs = float(jnp.max(jnp.abs(g_ref[key]))) + 1e-300
                 np.testing.assert_allclose(g_got[key], g_ref[key], rtol=0, atol=1e-12 * gs)
+        if kind != "stm":
+            return
         # large inputs take the scan by default: same matrix as the forced vectorised sum
         x1, x2 = jnp.linspace(-1, 1, 1001), jnp.linspace(-1, 1, 900)
         assert x1.size * x2.size * spec.num_components > VECTORISED_MAX_ENTRIES
