@@ -63,7 +63,8 @@ def etth1_settings(options: dict, quick: bool = False) -> dict:
     a bias-corrected moving average of the weights, validated and returned instead of the raw
     weights, for SpaceTime and S4D; 0/none: off), ``batch_size``; SpaceTime: ``lr``, ``weight_decay``,
     ``dropout``, ``warmup`` (epochs of linear lr warm-up), ``loss`` (mse/rmse),
-    ``loss_weights`` (w0,w1,w2), ``norm`` (clip/l1); S4D: ``s4d_lr``, ``s4d_weight_decay``,
+    ``loss_weights`` (w0,w1,w2), ``norm`` (clip/l1), ``kernel_method`` (fast/squaring: the
+    encoder's companion kernel; squaring is faster on GPUs); S4D: ``s4d_lr``, ``s4d_weight_decay``,
     ``s4d_dropout``. Bad values raise ValueError naming the option. Defaults: epochs 1,
     val_every_steps 5 (quick: epoch ends only), loss rmse, loss_weights 1,1,0, norm l1, lr 1e-3.
     """
@@ -71,7 +72,8 @@ def etth1_settings(options: dict, quick: bool = False) -> dict:
     known = {
         "etth1_path", "horizons", "models", "epochs", "train_stride", "val_stride",
         "test_stride", "patience", "val_every_steps", "ema", "batch_size", "lr", "weight_decay", "dropout", "warmup",
-        "loss", "loss_weights", "norm", "s4d_lr", "s4d_weight_decay", "s4d_dropout",
+        "loss", "loss_weights", "norm", "kernel_method", "s4d_lr", "s4d_weight_decay",
+        "s4d_dropout",
     }  # fmt: skip
     unknown = sorted(set(o) - known)
     if unknown:
@@ -98,6 +100,7 @@ def etth1_settings(options: dict, quick: bool = False) -> dict:
         "loss": str(o.get("loss", "rmse")),
         "loss_weights": tuple(_opt_list(o, "loss_weights", "1,1,0", float)),
         "norm": str(o.get("norm", "l1")),
+        "kernel_method": str(o.get("kernel_method", "fast")),
         "s4d_lr": _opt_float(o, "s4d_lr", 1e-3, low=0.0, strict_low=True),
         "s4d_weight_decay": _opt_float(o, "s4d_weight_decay", 1e-4, low=0.0),
         "s4d_dropout": _opt_float(o, "s4d_dropout", 0.1, low=0.0, high=1.0),
@@ -112,6 +115,10 @@ def etth1_settings(options: dict, quick: bool = False) -> dict:
         )
     if st["norm"] not in ("clip", "l1", "none"):
         raise ValueError(f"norm: expected 'clip', 'l1' or 'none', got {st['norm']!r}")
+    if st["kernel_method"] not in ("fast", "squaring"):
+        raise ValueError(
+            f"kernel_method: expected 'fast' or 'squaring', got {st['kernel_method']!r}"
+        )
     if st["warmup"] >= st["epochs"]:
         raise ValueError(f"warmup: expected fewer than epochs = {st['epochs']}, got {st['warmup']}")
     return st
@@ -408,6 +415,7 @@ def run_etth1(ctx) -> dict[str, float]:
             d_model=32 if quick else 128,
             dropout=st["dropout"],
             norm=st["norm"],
+            kernel_method=st["kernel_method"],
             loss=st["loss"],
             loss_weights=st["loss_weights"],
         )

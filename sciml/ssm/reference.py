@@ -1,4 +1,6 @@
-"""Reference (slow) SSM kernels used by tests and benchmarks: explicit powers and repeated squaring."""
+"""Reference SSM kernels: explicit powers (tests, benchmarks) and repeated squaring (tests,
+benchmarks, and ``CompanionConfig(kernel_method="squaring")``, the faster choice on GPUs at
+moderate L)."""
 
 from __future__ import annotations
 

@@ -22,7 +22,8 @@ class SpaceTimeConfig:
     """SpaceTime hyper-parameters; defaults are the paper's ETTh1 architecture.
 
     ``embedding="repeat"`` tiles the ``n_channels`` inputs to ``d_model`` (needs divisibility);
-    ``"linear"`` uses a learned map (multivariate inputs of any size).
+    ``"linear"`` uses a learned map (multivariate inputs of any size). ``kernel_method``: the
+    encoder's companion kernel (:class:`~sciml.ssm.companion.CompanionConfig`).
     """
 
     n_channels: int = 1
@@ -41,6 +42,7 @@ class SpaceTimeConfig:
     loss_weights: tuple[float, float, float] = (1.0, 1.0, 1.0)
     balance_loss: bool = False
     loss: str = "mse"
+    kernel_method: str = "fast"
 
 
 class SpaceTimeOutput(NamedTuple):
@@ -59,7 +61,10 @@ class _EncoderBlock(nn.Module):
         super().__init__()
         H = cfg.d_model
         self.pre = Preprocess(H, cfg.diff_orders, cfg.ma_windows) if preprocess else nn.Identity()
-        self.ssm = CompanionSSM(H, CompanionConfig(d_state=cfg.d_state, norm=cfg.norm), seed=seed)
+        ssm_cfg = CompanionConfig(
+            d_state=cfg.d_state, norm=cfg.norm, kernel_method=cfg.kernel_method
+        )
+        self.ssm = CompanionSSM(H, ssm_cfg, seed=seed)
         self.mlp = nn.Sequential(
             nn.Linear(H, cfg.mlp_ratio * H), nn.GELU(), nn.Linear(cfg.mlp_ratio * H, H)
         )

@@ -107,7 +107,10 @@ def test_etth1_options_parse():
     assert mod.etth1_settings({})["ema"] is None and mod.etth1_settings({"ema": 0})["ema"] is None
     assert mod.etth1_settings({"ema": 0.95})["ema"] == 0.95
     assert mod.etth1_settings({"ema": "0.9"})["ema"] == 0.9
+    assert st["kernel_method"] == "fast"
+    assert mod.etth1_settings({"kernel_method": "squaring"})["kernel_method"] == "squaring"
     bad = [
+        ({"kernel_method": "dense"}, "kernel_method"),
         ({"lr": 0}, "lr"),
         ({"lr": "fast"}, "lr"),
         ({"weight_decay": -1}, "weight_decay"),

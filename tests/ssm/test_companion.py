@@ -142,7 +142,27 @@ def test_conv_equals_step(cls, dtype, tol):
     )
 
 
+def test_squaring_kernel_method_equals_fast_and_step_mode():
+    """``kernel_method="squaring"``: same layer output and gradients as the fast kernel (float64),
+    and conv mode still equals step mode (the recurrence does not depend on the kernel method)."""
+    u = torch.randn(2, 97, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(2))
+    outs, grads = [], []
+    for method in ("fast", "squaring"):
+        cfg = CompanionConfig(d_state=16, kernel_method=method, norm="l1")
+        layer = CompanionSSM(3, cfg, seed=0).to(torch.float64)
+        y = layer(u)
+        (g,) = torch.autograd.grad(y.square().sum(), layer.a)
+        outs.append(y.detach())
+        grads.append(g)
+        y_step, _ = layer.forward_recurrent(u)
+        torch.testing.assert_close(y.detach(), y_step.detach(), rtol=0, atol=1e-10)
+    torch.testing.assert_close(outs[1], outs[0], rtol=0, atol=1e-11)
+    torch.testing.assert_close(grads[1], grads[0], rtol=1e-9, atol=1e-10)
+
+
 def test_bad_inputs():
+    with pytest.raises(ValueError, match="kernel_method"):
+        CompanionSSM(2, CompanionConfig(kernel_method="krylov"))
     with pytest.raises(ValueError, match="norm"):
         CompanionSSM(2, CompanionConfig(norm="l3"))
     with pytest.raises(ValueError, match="a, b, c"):

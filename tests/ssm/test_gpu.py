@@ -62,3 +62,14 @@ def test_closed_loop_and_spacetime_cuda_match_cpu():
         assert _max_rel(a, b) < 1e-10
     out.forecast.sum().backward()  # gradients flow on the device
     assert all(p.grad is not None and p.grad.device.type == "cuda" for p in st.parameters())
+
+
+def test_squaring_kernel_method_on_cuda_matches_cpu_fast_kernel():
+    """The GPU-friendly ``kernel_method="squaring"`` on CUDA against the fast kernel on CPU."""
+    x = torch.randn(3, 64, 1, dtype=torch.float64, generator=torch.Generator().manual_seed(4))
+    ref = SpaceTime(SpaceTimeConfig(d_model=8, d_state=16), seed=0).double().eval()(x, 10)
+    cfg = SpaceTimeConfig(d_model=8, d_state=16, kernel_method="squaring")
+    gpu = SpaceTime(cfg, seed=0).double().eval().to(CUDA)
+    out = gpu(x.to(CUDA), 10)
+    assert out.forecast.device.type == "cuda"
+    assert _max_rel(out.forecast, ref.forecast) < 1e-10

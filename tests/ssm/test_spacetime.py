@@ -103,6 +103,17 @@ def test_lag_mean_subtraction_is_shift_equivariant():
     assert torch.allclose(b - a, torch.full_like(a, 3.0), atol=1e-10)
 
 
+def test_squaring_kernel_method_gives_the_same_forecast():
+    x = torch.randn(2, 40, 1, dtype=torch.float64, generator=torch.Generator().manual_seed(3))
+    out = []
+    for method in ("fast", "squaring"):
+        cfg = SpaceTimeConfig(d_model=8, d_state=8, dropout=0.0, kernel_method=method)
+        out.append(SpaceTime(cfg, seed=0).double().eval()(x, 6).forecast.detach())
+    torch.testing.assert_close(out[1], out[0], rtol=0, atol=1e-10)
+    with pytest.raises(ValueError, match="kernel_method"):
+        SpaceTime(SpaceTimeConfig(d_model=4, d_state=4, kernel_method="dense"))
+
+
 def test_bad_inputs():
     with pytest.raises(ValueError, match="d_model"):
         SpaceTime(SpaceTimeConfig(n_channels=3, d_model=8))
