@@ -3,14 +3,15 @@
 # `sciml-bench` benchmark in quick mode on CUDA, and the kernel / SSM-kernel benchmarks on CUDA.
 #
 # Usage: bash benchmarks/gpu_suite.sh OUTDIR [STAGE ...]
-#   stages: env gpu-tests suite bench-quick kernels ssm-kernels   (default: all, in that order)
+#   stages: env gpu-tests suite bench-quick kernels ssm-kernels spacetime-step
+#   (default: all, in that order)
 # Each stage writes OUTDIR/<stage>.log (and its JSON where it has one) and has its own time limit,
 # so one slow stage cannot eat the others. Works from a checkout without installing: the repository
 # root goes on PYTHONPATH when `sciml` is not importable.
 set -u
 out=${1:?usage: gpu_suite.sh OUTDIR [STAGE ...]}
 shift
-stages=${*:-env gpu-tests suite bench-quick kernels ssm-kernels}
+stages=${*:-env gpu-tests suite bench-quick kernels ssm-kernels spacetime-step}
 mkdir -p "$out"
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -48,6 +49,9 @@ print(\"jax\", jax.__version__, jax.devices())"' ;;
     ssm-kernels)
       stage ssm-kernels 300 python3 benchmarks/ssm_kernels.py --device cuda \
         --out "$out/ssm_kernels_cuda.json" ;;
+    spacetime-step)
+      stage spacetime-step 300 python3 benchmarks/spacetime_kernel_method.py --device cuda \
+        --out "$out/spacetime_kernel_method_cuda.json" ;;
     *) echo "unknown stage $s" >&2 ;;
   esac
 done
