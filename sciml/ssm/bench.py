@@ -64,7 +64,8 @@ def etth1_settings(options: dict, quick: bool = False) -> dict:
     weights, for SpaceTime and S4D; 0/none: off), ``batch_size``; SpaceTime: ``lr``, ``weight_decay``,
     ``dropout``, ``warmup`` (epochs of linear lr warm-up), ``loss`` (mse/rmse),
     ``loss_weights`` (w0,w1,w2), ``norm`` (clip/l1), ``kernel_method`` (fast/squaring: the
-    encoder's companion kernel; squaring is faster on GPUs); S4D: ``s4d_lr``, ``s4d_weight_decay``,
+    encoder's companion kernel; squaring is faster on GPUs), ``schedule`` (epoch/step: the
+    warm-up + cosine counted in epochs or in optimiser steps, for SpaceTime and S4D); S4D: ``s4d_lr``, ``s4d_weight_decay``,
     ``s4d_dropout``. Bad values raise ValueError naming the option. Defaults: epochs 1,
     val_every_steps 5 (quick: epoch ends only), loss rmse, loss_weights 1,1,0, norm l1, lr 1e-3.
     """
@@ -72,8 +73,8 @@ def etth1_settings(options: dict, quick: bool = False) -> dict:
     known = {
         "etth1_path", "horizons", "models", "epochs", "train_stride", "val_stride",
         "test_stride", "patience", "val_every_steps", "ema", "batch_size", "lr", "weight_decay", "dropout", "warmup",
-        "loss", "loss_weights", "norm", "kernel_method", "s4d_lr", "s4d_weight_decay",
-        "s4d_dropout",
+        "loss", "loss_weights", "norm", "kernel_method", "schedule", "s4d_lr",
+        "s4d_weight_decay", "s4d_dropout",
     }  # fmt: skip
     unknown = sorted(set(o) - known)
     if unknown:
@@ -101,6 +102,7 @@ def etth1_settings(options: dict, quick: bool = False) -> dict:
         "loss_weights": tuple(_opt_list(o, "loss_weights", "1,1,0", float)),
         "norm": str(o.get("norm", "l1")),
         "kernel_method": str(o.get("kernel_method", "fast")),
+        "schedule": str(o.get("schedule", "epoch")),
         "s4d_lr": _opt_float(o, "s4d_lr", 1e-3, low=0.0, strict_low=True),
         "s4d_weight_decay": _opt_float(o, "s4d_weight_decay", 1e-4, low=0.0),
         "s4d_dropout": _opt_float(o, "s4d_dropout", 0.1, low=0.0, high=1.0),
@@ -115,6 +117,8 @@ def etth1_settings(options: dict, quick: bool = False) -> dict:
         )
     if st["norm"] not in ("clip", "l1", "none"):
         raise ValueError(f"norm: expected 'clip', 'l1' or 'none', got {st['norm']!r}")
+    if st["schedule"] not in ("epoch", "step"):
+        raise ValueError(f"schedule: expected 'epoch' or 'step', got {st['schedule']!r}")
     if st["kernel_method"] not in ("fast", "squaring"):
         raise ValueError(
             f"kernel_method: expected 'fast' or 'squaring', got {st['kernel_method']!r}"
@@ -165,6 +169,7 @@ def _train(
     warmup=0,
     val_every_steps=None,
     ema=None,
+    schedule="epoch",
 ):
     """Fit with the shared Trainer, keep the best-on-validation state; (FitResult, s/epoch)."""
     from sciml.ssm import train_forecaster
@@ -184,6 +189,7 @@ def _train(
         warmup=warmup,
         val_every_steps=val_every_steps,
         ema=ema,
+        schedule=schedule,
         progress=not ctx.quick,  # full runs take minutes per epoch on a CPU
     )
     return res, res.sec_per_epoch
@@ -380,6 +386,8 @@ def run_etth1(ctx) -> dict[str, float]:
     metrics["patience"] = float(st["patience"] or 0)
     metrics["val_every_steps"] = float(st["val_every_steps"] or 0)
     metrics["ema"] = float(st["ema"] or 0)
+    metrics["schedule_per_step"] = float(st["schedule"] == "step")
+    metrics["spacetime_kernel_squaring"] = float(st["kernel_method"] == "squaring")
     metrics.update(
         {f"spacetime_{k}": float(st[k]) for k in ("lr", "weight_decay", "dropout")}
         | {f"s4d_{k}": float(st[f"s4d_{k}"]) for k in ("lr", "weight_decay", "dropout")}
@@ -446,6 +454,7 @@ def run_etth1(ctx) -> dict[str, float]:
                 warmup=warmup,
                 val_every_steps=st["val_every_steps"],
                 ema=st["ema"],
+                schedule=st["schedule"],
             )
             metrics[f"h{h}_{name}_best_epoch"] = float(fit.best_epoch or len(fit.history))
             metrics[f"h{h}_{name}_best_step"] = float(fit.best_step or 0)

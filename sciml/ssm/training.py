@@ -66,6 +66,7 @@ def train_forecaster(
     warmup: int = 0,
     val_every_steps: int | None = None,
     ema: float | None = None,
+    schedule: str = "epoch",
 ) -> FitResult:
     """Fit a :class:`SpaceTime` (its three-term loss) or a direct forecaster ``model(x, h)``
     (MSE) with AdamW + cosine schedule; with ``val`` the returned model holds the validated state
@@ -80,6 +81,10 @@ def train_forecaster(
     run all ``epochs``); with ``val_every_steps`` it may stop inside an epoch. ``warmup``:
     epochs of linear learning-rate warm-up (``lr·e/(warmup+1)`` in epoch ``e ≤ warmup``) before the cosine decay over the remaining epochs (the public SpaceTime
     warms up linearly, then decays by a cosine).
+    ``schedule``: ``"epoch"`` (warm-up and cosine counted in epochs, the lr constant within an
+    epoch) or ``"step"`` (the same shape over optimiser steps: warm-up over ``warmup`` epochs'
+    worth of steps, then a cosine to 0 at the last step — the public schedule compressed into a
+    short run).
     ``progress=True`` shows the Trainer's progress bars and one summary line per epoch.
     Datasets yield ``(x (lag, C), y (horizon, C))``. Models with ``param_groups(lr, wd)``
     (:class:`S4DForecaster`) get those groups (SSM parameters without weight decay).
@@ -88,6 +93,7 @@ def train_forecaster(
     from sciml.train.checkpoint import load_checkpoint, load_model_state
 
     epochs = check_positive_int(epochs, "epochs")
+    batch_size = check_positive_int(batch_size, "batch_size")
     if patience is not None:
         patience = check_positive_int(patience, "patience")
     warmup = check_positive_int(warmup, "warmup", 0)
@@ -99,6 +105,8 @@ def train_forecaster(
         raise ValueError(f"weight_decay: expected a float >= 0, got {weight_decay!r}")
     if val_every_steps is not None:
         val_every_steps = check_positive_int(val_every_steps, "val_every_steps")
+    if schedule not in ("epoch", "step"):
+        raise ValueError(f"schedule: expected 'epoch' or 'step', got {schedule!r}")
     if select not in ("forecast_mse", "val_loss"):
         raise ValueError(f"select: expected 'forecast_mse' or 'val_loss', got {select!r}")
     if isinstance(model, SpaceTime):
@@ -130,7 +138,17 @@ def train_forecaster(
             return (e + 1) / (warmup + 1)
         return 0.5 * (1.0 + math.cos(math.pi * (e - warmup) / (epochs - warmup)))
 
+    steps_per_epoch = math.ceil(len(train) / batch_size)
+    total, warm_steps = epochs * steps_per_epoch, warmup * steps_per_epoch
+
+    def step_factor(s: int) -> float:  # s = optimiser steps completed
+        if s < warm_steps:
+            return (s + 1) / (warm_steps + 1)
+        return 0.5 * (1.0 + math.cos(math.pi * (s - warm_steps) / (total - warm_steps)))
+
     def scheduler(opt):
+        if schedule == "step":
+            return torch.optim.lr_scheduler.LambdaLR(opt, step_factor)
         if not warmup:
             return torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs)
         return torch.optim.lr_scheduler.LambdaLR(opt, lr_factor)
@@ -148,6 +166,7 @@ def train_forecaster(
             checkpoint_every=None,
             early_stopping_patience=patience if val is not None else None,
             val_every_steps=val_every_steps if val is not None else None,
+            scheduler_interval=schedule,
         )
         trainer = Trainer(
             net,

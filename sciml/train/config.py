@@ -57,6 +57,9 @@ class TrainerConfig:
         dtype: floating dtype of the model and of floating inputs.
         log_every: every this many optimiser steps append ``{"step", "epoch", "loss", "lr"}``
             to ``out_dir/steps.jsonl`` and refresh the progress bar's loss (0: never).
+        scheduler_interval: ``"epoch"`` (step the LR scheduler once per epoch) or ``"step"``
+            (after every optimiser step, e.g. a cosine over all steps of a short run;
+            ReduceLROnPlateau is always stepped on validation values, so it needs ``"epoch"``).
     """
 
     epochs: int = 10
@@ -78,6 +81,7 @@ class TrainerConfig:
     drop_last: bool = False
     dtype: str = "float32"
     log_every: int = 0
+    scheduler_interval: str = "epoch"
 
     def __post_init__(self) -> None:
         _check_int("epochs", self.epochs, 1)
@@ -101,6 +105,11 @@ class TrainerConfig:
                 )
             if not self.grad_clip > 0:
                 raise ValueError(f"TrainerConfig.grad_clip must be > 0, got {self.grad_clip}")
+        if self.scheduler_interval not in ("epoch", "step"):
+            raise ValueError(
+                "TrainerConfig.scheduler_interval must be 'epoch' or 'step', got "
+                f"{self.scheduler_interval!r}"
+            )
         if self.mode not in _MODES:
             raise ValueError(f"TrainerConfig.mode must be one of {_MODES}, got {self.mode!r}")
         if not isinstance(self.monitor, str) or not self.monitor:

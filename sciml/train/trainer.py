@@ -169,7 +169,8 @@ class Trainer:
         model: the module; it is moved to ``config.device`` and cast to ``config.dtype``.
         loss: ``loss(pred, target) -> scalar tensor`` (a mean over the batch).
         optimizer: factory ``params -> Optimizer`` (default ``Adam(lr=1e-3)``).
-        scheduler: factory ``optimizer -> LR scheduler``, stepped once per epoch
+        scheduler: factory ``optimizer -> LR scheduler``, stepped once per epoch (or after every
+            optimiser step with ``config.scheduler_interval="step"``)
             (``ReduceLROnPlateau`` is stepped with the monitored value when there is one).
         config: :class:`TrainerConfig`.
         metrics: ``{name: fn(pred, target)}`` evaluated on validation data; ``fn`` returns a
@@ -247,6 +248,13 @@ class Trainer:
         else:
             raise TypeError(
                 f"scheduler must be a factory optimizer -> scheduler, got {scheduler!r}"
+            )
+        if self.config.scheduler_interval == "step" and isinstance(
+            self.scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau
+        ):
+            raise ValueError(
+                "scheduler_interval='step' cannot drive ReduceLROnPlateau (it steps on "
+                "validation values): use scheduler_interval='epoch'"
             )
 
         self.history: list[dict[str, Any]] = []
@@ -508,6 +516,7 @@ class Trainer:
             leave=False,
             dynamic_ncols=True,
         )
+        per_step_scheduler = self.scheduler is not None and cfg.scheduler_interval == "step"
         for batch in bar:
             pred, target = self._forward(model, self._to_device(batch))
             loss = _check_scalar(self.loss_fn(pred, target), "loss")
@@ -528,6 +537,8 @@ class Trainer:
                     steps_log.write(
                         {"step": self.global_step, "epoch": epoch, "loss": value, "lr": lr}
                     )
+            if per_step_scheduler:  # after the log: the logged lr is the one this step used
+                self.scheduler.step()
             k = cfg.val_every_steps
             if step_validation is not None and k and self.global_step % k == 0:
                 if step_validation(epoch):
@@ -671,7 +682,8 @@ class Trainer:
         return record["metrics"].get(m)
 
     def _step_scheduler(self, value: float | None) -> None:
-        if self.scheduler is None:
+        """Epoch-end scheduler step (per-step schedulers are stepped in ``_train_epoch``)."""
+        if self.scheduler is None or self.config.scheduler_interval == "step":
             return
         if isinstance(self.scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
             if value is not None:

@@ -107,10 +107,12 @@ def test_etth1_options_parse():
     assert mod.etth1_settings({})["ema"] is None and mod.etth1_settings({"ema": 0})["ema"] is None
     assert mod.etth1_settings({"ema": 0.95})["ema"] == 0.95
     assert mod.etth1_settings({"ema": "0.9"})["ema"] == 0.9
-    assert st["kernel_method"] == "fast"
+    assert st["kernel_method"] == "fast" and st["schedule"] == "epoch"
+    assert mod.etth1_settings({"schedule": "step"})["schedule"] == "step"
     assert mod.etth1_settings({"kernel_method": "squaring"})["kernel_method"] == "squaring"
     bad = [
         ({"kernel_method": "dense"}, "kernel_method"),
+        ({"schedule": "batch"}, "schedule"),
         ({"lr": 0}, "lr"),
         ({"lr": "fast"}, "lr"),
         ({"weight_decay": -1}, "weight_decay"),

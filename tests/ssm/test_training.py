@@ -86,6 +86,21 @@ def test_warmup_schedule_and_early_stopping():
         train_forecaster(model, train, val, epochs=2, batch_size=16, lr=-1.0)
 
 
+def test_per_step_schedule():
+    import pytest
+
+    train, val = _windows(1, 32), _windows(2, 16)  # 2 optimiser steps per epoch at batch 16
+    model = SpaceTime(SpaceTimeConfig(d_model=4, d_state=8, dropout=0.0), seed=0)
+    res = train_forecaster(
+        model, train, val, epochs=3, batch_size=16, lr=0.01, warmup=1, schedule="step"
+    )
+    # steps 0, 1 warm up (1/3, 2/3), then a cosine over steps 2..5; epochs start at steps 0, 2, 4
+    lrs = [r["lr"] for r in res.history]
+    assert lrs == pytest.approx([0.01 / 3, 0.01, 0.005], rel=1e-12)
+    with pytest.raises(ValueError, match="schedule"):
+        train_forecaster(model, train, val, epochs=1, batch_size=16, lr=0.1, schedule="batch")
+
+
 def test_step_level_selection_restores_lowest_val_state():
     import pytest
 

@@ -59,6 +59,18 @@ def _assert_same_params(a: nn.Module, b: nn.Module) -> None:
         assert torch.equal(pa, pb), f"{na} differs by {float((pa - pb).abs().max())}"
 
 
+def test_resume_with_a_per_step_scheduler_is_bitwise_exact(tmp_path):
+    full = _trainer(tmp_path / "full", 4, scheduler_interval="step")
+    hist_full = full.fit(_TRAIN, _VAL)
+    _trainer(tmp_path / "run", 2, scheduler_interval="step").fit(_TRAIN, _VAL)
+    second = _trainer(tmp_path / "run", 4, resume=True, scheduler_interval="step")
+    hist = second.fit(_TRAIN, _VAL)
+    _assert_same_params(second.model, full.model)
+    assert _strip_time(hist) == _strip_time(hist_full)
+    assert second.scheduler.state_dict() == full.scheduler.state_dict()
+    assert full.scheduler.last_epoch == full.global_step  # stepped once per optimiser step
+
+
 @pytest.mark.parametrize("k", [1, 3])
 def test_resume_is_bitwise_exact(tmp_path, k):
     n = 5

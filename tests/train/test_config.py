@@ -18,7 +18,7 @@ def test_defaults_match_the_documented_api():
         checkpoint_every=1,
         early_stopping_patience=None, monitor="val_loss", mode="min", out_dir=None,
         resume=False, seed=0, device="cpu", num_workers=0, progress=True, shuffle=True,
-        drop_last=False, dtype="float32", log_every=0,
+        drop_last=False, dtype="float32", log_every=0, scheduler_interval="epoch",
     )  # fmt: skip
     assert dataclasses.asdict(cfg) == expected
     with pytest.raises(dataclasses.FrozenInstanceError):

@@ -327,6 +327,32 @@ def test_scheduler_stepped_per_epoch_and_lr_recorded():
     assert [h["lr"] for h in hist] == pytest.approx([0.1 * 0.5**e for e in range(4)])
 
 
+def test_scheduler_stepped_per_optimiser_step(tmp_path):
+    trainer = Trainer(
+        linear(),
+        mse,
+        optimizer=_sgd(0.1),
+        scheduler=lambda opt: torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 0.5**s),
+        config=_cfg(
+            epochs=3, batch_size=4, scheduler_interval="step", log_every=1, out_dir=tmp_path
+        ),  # fmt: skip
+    )
+    hist = trainer.fit(regression_data(n=8))  # 2 steps per epoch
+    steps = read_jsonl(tmp_path / "steps.jsonl")
+    assert [r["step"] for r in steps] == list(range(1, 7))
+    assert [r["lr"] for r in steps] == pytest.approx([0.1 * 0.5**s for s in range(6)])
+    assert [h["lr"] for h in hist] == pytest.approx([0.1, 0.1 * 0.5**2, 0.1 * 0.5**4])
+    with pytest.raises(ValueError, match="ReduceLROnPlateau"):
+        Trainer(
+            linear(),
+            mse,
+            scheduler=lambda opt: torch.optim.lr_scheduler.ReduceLROnPlateau(opt),
+            config=_cfg(scheduler_interval="step"),
+        )
+    with pytest.raises(ValueError, match="scheduler_interval"):
+        _cfg(scheduler_interval="batch")
+
+
 def test_reduce_on_plateau_gets_monitored_value():
     trainer = Trainer(
         linear(),
