@@ -61,8 +61,10 @@ def _models(c_in: int, c_out: int, width: int, fno_width: int, padding: int) -> 
         from neuralop.models import FNO as _NeuralopFNO
     except ImportError:
         return models
+    # neuralop counts modes over the whole axis (n_modes=24 keeps kx in [-12, 12) and, on the
+    # rfft axis, 24 // 2 + 1 = 13 of ky): the FNO paper's 12 modes per quadrant, as in our FNO.
     models["neuralop_fno"] = lambda: _NeuralopFNO(
-        n_modes=(12, 12), hidden_channels=fno_width, in_channels=c_in, out_channels=c_out
+        n_modes=(24, 24), hidden_channels=fno_width, in_channels=c_in, out_channels=c_out
     )
     return models
 
@@ -82,7 +84,8 @@ def compare_models(
 ) -> dict[str, float]:
     """Train LSM, FNO and U-Net for the same time each; flat metrics ``<model>_<metric>``.
 
-    Option ``models`` (comma list of ``lsm``, ``fno``, ``unet``) restricts the comparison.
+    Option ``models`` (comma list of ``lsm``, ``fno``, ``unet`` and, when the
+    ``neuraloperator`` package is installed, ``neuralop_fno``) restricts the comparison.
 
     The budget is CPU seconds of this process on CPU (fair on a shared machine when single
     threaded) and wall seconds on CUDA; the learning rate follows the paper's StepLR schedule

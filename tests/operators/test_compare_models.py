@@ -46,3 +46,27 @@ def test_unknown_model_name_is_a_clear_error():
             autoregressive=False,
             defaults=defaults,
         )
+
+
+def test_neuralop_fno_joins_the_comparison_with_the_papers_modes():
+    """When ``neuraloperator`` is installed its FNO is a fourth model, kept at the FNO paper's
+    12 Fourier modes per quadrant (kx in [-12, 12), ky in [0, 12]) like our FNO."""
+    pytest.importorskip("neuralop")
+    from sciml.operators.bench import _models
+
+    model = _models(1, 1, width=4, fno_width=8, padding=8)["neuralop_fno"]()
+    shapes = {tuple(conv.weight.shape) for conv in model.fno_blocks.convs}
+    assert shapes == {(8, 8, 24, 13)}
+    ds = _data()
+    defaults = {"budget_s": 0.2, "width": 4, "fno_width": 4, "batch_size": 2}
+    out = compare_models(
+        _Ctx(models="neuralop_fno"),
+        ds,
+        ds,
+        c_in=1,
+        c_out=1,
+        autoregressive=False,
+        defaults=defaults,
+    )
+    assert 0.0 <= out["neuralop_fno_rel_l2"] < float("inf")
+    assert out["neuralop_fno_epochs"] >= 1

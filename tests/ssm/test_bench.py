@@ -71,7 +71,8 @@ def test_etth1_options_parse():
     st = mod.etth1_settings({})
     # full-mode defaults = the protocol fixed on the validation split (docs/status/ssm.md §3)
     assert st["horizons"] == [24, 48, 168, 336, 720] and st["epochs"] == 1
-    assert st["lr"] == 1e-3 and st["weight_decay"] == 1e-4 and st["dropout"] == 0.25
+    assert st["lr"] == 2e-3 and st["weight_decay"] == 1e-4 and st["dropout"] == 0.25
+    assert st["schedule"] == "step" and st["s4d_schedule"] == "epoch" and st["s4d_lr"] == 1e-3
     assert st["loss"] == "rmse" and st["loss_weights"] == (1.0, 1.0, 0.0) and st["norm"] == "l1"
     assert st["val_every_steps"] == 5
     assert st["models"] == ["spacetime", "s4d", "linear", "last"] and st["patience"] is None
@@ -92,6 +93,8 @@ def test_etth1_options_parse():
             "loss_weights": "1,1,1",
             "norm": "clip",
             "train_stride": "2",
+            "schedule": "epoch",
+            "s4d_schedule": "step",
         }
     )
     assert (st["lr"], st["weight_decay"], st["dropout"]) == (3e-4, 1e-3, 0.5)
@@ -107,12 +110,13 @@ def test_etth1_options_parse():
     assert mod.etth1_settings({})["ema"] is None and mod.etth1_settings({"ema": 0})["ema"] is None
     assert mod.etth1_settings({"ema": 0.95})["ema"] == 0.95
     assert mod.etth1_settings({"ema": "0.9"})["ema"] == 0.9
-    assert st["kernel_method"] == "fast" and st["schedule"] == "epoch"
-    assert mod.etth1_settings({"schedule": "step"})["schedule"] == "step"
+    assert st["kernel_method"] == "fast"
+    assert st["schedule"] == "epoch" and st["s4d_schedule"] == "step"
     assert mod.etth1_settings({"kernel_method": "squaring"})["kernel_method"] == "squaring"
     bad = [
         ({"kernel_method": "dense"}, "kernel_method"),
         ({"schedule": "batch"}, "schedule"),
+        ({"s4d_schedule": "cosine"}, "s4d_schedule"),
         ({"lr": 0}, "lr"),
         ({"lr": "fast"}, "lr"),
         ({"weight_decay": -1}, "weight_decay"),
