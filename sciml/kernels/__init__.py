@@ -5,6 +5,7 @@ and returns the same kind; nothing here imports from the rest of ``sciml``.
 """
 
 from .fft import fft_conv, fftc, ifftc, next_fast_len, rfftn_derivative_symbol, spectral_derivative
+from .fourier_mix import fourier_mode_mix
 from .kron import (
     KronEigh,
     kron_logdet,
@@ -20,6 +21,7 @@ __all__ = [
     "KronEigh",
     "fft_conv",
     "fftc",
+    "fourier_mode_mix",
     "ifftc",
     "kron_logdet",
     "kron_matvec",

@@ -110,6 +110,22 @@ class _NumpyLike:
         f = self.fft.ifftn if inverse else self.fft.fftn
         return f(x, axes=axes, norm="ortho")
 
+    def rfftn(self, x: Array, axes: tuple[int, ...]) -> Array:
+        return self.fft.rfftn(x, axes=axes)
+
+    def irfftn(self, x: Array, s: tuple[int, ...], axes: tuple[int, ...]) -> Array:
+        return self.fft.irfftn(x, s=s, axes=axes)
+
+    def einsum(self, spec: str, *operands: Array) -> Array:
+        return self.xp.einsum(spec, *operands)
+
+    def set_block(self, y: Array, index: tuple, value: Array) -> Array:
+        """``y`` with ``y[index] = value`` (in place for NumPy, a new array for JAX)."""
+        if self.name == "jax":
+            return y.at[index].set(value)
+        y[index] = value
+        return y
+
     def fftshift(self, x: Array, axes: tuple[int, ...]) -> Array:
         return self.fft.fftshift(x, axes=axes)
 
@@ -261,6 +277,20 @@ class _TorchBackend:
     def fftn_ortho(self, x: Array, axes: tuple[int, ...], inverse: bool) -> Array:
         f = self.torch.fft.ifftn if inverse else self.torch.fft.fftn
         return f(x, dim=axes, norm="ortho")
+
+    def rfftn(self, x: Array, axes: tuple[int, ...]) -> Array:
+        return self.torch.fft.rfftn(x, dim=axes)
+
+    def irfftn(self, x: Array, s: tuple[int, ...], axes: tuple[int, ...]) -> Array:
+        return self.torch.fft.irfftn(x, s=s, dim=axes)
+
+    def einsum(self, spec: str, *operands: Array) -> Array:
+        return self.torch.einsum(spec, *operands)
+
+    def set_block(self, y: Array, index: tuple, value: Array) -> Array:
+        """``y`` with ``y[index] = value``, in place (autograd records it)."""
+        y[index] = value
+        return y
 
     def fftshift(self, x: Array, axes: tuple[int, ...]) -> Array:
         return self.torch.fft.fftshift(x, dim=axes)

@@ -9,6 +9,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from sciml.kernels import fourier_mode_mix
+
 from ._common import (
     channels_last_linear,
     check_input,
@@ -47,9 +49,10 @@ class FNOConfig:
 class SpectralConv2d(nn.Module):
     """Truncated Fourier mode mixing: (B, C_in, X, Y) → (B, C_out, X, Y).
 
-    Keeps ``|k_x| < modes`` (both signs) and ``0 ≤ k_y < modes`` of ``rfft2`` (fewer if the grid
-    is smaller) and multiplies each kept mode by a learned complex C_in × C_out matrix
-    (``w_pos``/``w_neg`` hold real and imaginary parts in a trailing axis of size 2).
+    Keeps ``-modes ≤ k_x < modes`` and ``0 ≤ k_y < modes`` of ``rfft2`` (fewer if the grid is
+    smaller) and multiplies each kept mode by a learned complex C_in × C_out matrix: the shared
+    kernel :func:`sciml.kernels.fourier_mode_mix`. ``w_pos`` holds ``k_x = 0 … modes − 1`` and
+    ``w_neg`` ``k_x = −modes … −1``, real and imaginary parts in a trailing axis of size 2.
     """
 
     def __init__(self, c_in: int, c_out: int, modes: int) -> None:
@@ -61,16 +64,9 @@ class SpectralConv2d(nn.Module):
         self.w_neg = nn.Parameter(scale * torch.rand(c_in, c_out, modes, modes, 2))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        b, _, nx, ny = x.shape
-        xf = torch.fft.rfft2(x)
-        mx = min(self.modes, (nx + 1) // 2)  # no overlap between positive and negative rows
-        my = min(self.modes, ny // 2 + 1)
-        out = torch.zeros(b, self.w_pos.shape[1], nx, ny // 2 + 1, dtype=xf.dtype, device=x.device)
-        w_pos = torch.view_as_complex(self.w_pos[:, :, :mx, :my].contiguous()).to(xf.dtype)
-        w_neg = torch.view_as_complex(self.w_neg[:, :, :mx, :my].contiguous()).to(xf.dtype)
-        out[:, :, :mx, :my] = torch.einsum("bixy,ioxy->boxy", xf[:, :, :mx, :my], w_pos)
-        out[:, :, nx - mx :, :my] = torch.einsum("bixy,ioxy->boxy", xf[:, :, nx - mx :, :my], w_neg)
-        return torch.fft.irfft2(out, s=(nx, ny))
+        # (C_in, C_out, 2·modes, modes): k_x in FFT order, the layout fourier_mode_mix expects
+        weight = torch.view_as_complex(torch.cat([self.w_pos, self.w_neg], dim=2))
+        return fourier_mode_mix(x, weight, check=False)  # FNO.forward validated the input
 
 
 class FNO(nn.Module):
