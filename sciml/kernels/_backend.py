@@ -120,9 +120,7 @@ class _NumpyLike:
         return self.xp.einsum(spec, *operands)
 
     def set_block(self, y: Array, index: tuple, value: Array) -> Array:
-        """``y`` with ``y[index] = value`` (in place for NumPy, a new array for JAX)."""
-        if self.name == "jax":
-            return y.at[index].set(value)
+        """``y`` with ``y[index] = value``, in place."""
         y[index] = value
         return y
 
@@ -194,6 +192,10 @@ class _NumpyBackend(_NumpyLike):
 
 class _JaxBackend(_NumpyLike):
     name = "jax"
+
+    def set_block(self, y: Array, index: tuple, value: Array) -> Array:
+        """``y`` with ``y[index] = value`` as a new array (JAX arrays are immutable)."""
+        return y.at[index].set(value)
 
 
 class _TorchBackend:
