@@ -114,3 +114,25 @@ def test_bad_input_is_a_clear_error():
         fourier_mode_mix(x, w[0, 0])
     with pytest.raises(ValueError, match="x"):
         fourier_mode_mix(np.where(x > 0, np.nan, x), w)
+
+
+def test_jax_jit_and_grad_match_eager_and_finite_differences():
+    import jax
+    import jax.numpy as jnp
+
+    rng = np.random.default_rng(3)
+    x = jnp.asarray(rng.standard_normal((1, 2, 6, 5)))
+    w = jnp.asarray(rng.standard_normal((2, 2, 4, 2)) + 1j * rng.standard_normal((2, 2, 4, 2)))
+    assert (
+        rel_err(jax.jit(fourier_mode_mix)(x, w), dense_reference(np.asarray(x), np.asarray(w)))
+        < TOL
+    )
+
+    def loss(x):
+        return jnp.sum(fourier_mode_mix(x, w) ** 2)
+
+    g = jax.grad(loss)(x)
+    v = jnp.asarray(rng.standard_normal(x.shape))
+    eps = 1e-6
+    fd = (loss(x + eps * v) - loss(x - eps * v)) / (2 * eps)
+    assert abs(float(jnp.vdot(g, v)) - float(fd)) < 1e-6 * max(1.0, abs(float(fd)))
