@@ -1,0 +1,137 @@
+"""FNO spectral convolution: the shared ``sciml.kernels.fourier_mode_mix`` vs the usual inline
+torch code (the public FNO's ``SpectralConv2d``: rfft2, two einsums into a zero spectrum, irfft2),
+forward + backward, float32, in one process: warm-up, then ``--repeats`` interleaved timings,
+median reported, ratio = peer / ours. ``neuraloperator``'s ``SpectralConv`` at the same modes
+joins when that package is installed.
+
+    OMP_NUM_THREADS=1 python benchmarks/fourier_mode_mix.py [--device cuda] [--repeats 21]
+
+Writes ``benchmarks/results/fourier_mode_mix_<device>.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+
+from sciml.kernels import fourier_mode_mix
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def inline_spectral_conv(x: torch.Tensor, w_pos: torch.Tensor, w_neg: torch.Tensor) -> torch.Tensor:
+    """The public FNO code's spectral conv (complex weights (C_in, C_out, m, m) per sign of k_x)."""
+    b, _, nx, ny = x.shape
+    m = w_pos.shape[-1]
+    xf = torch.fft.rfft2(x)
+    out = torch.zeros(b, w_pos.shape[1], nx, ny // 2 + 1, dtype=xf.dtype, device=x.device)
+    out[:, :, :m, :m] = torch.einsum("bixy,ioxy->boxy", xf[:, :, :m, :m], w_pos)
+    out[:, :, nx - m :, :m] = torch.einsum("bixy,ioxy->boxy", xf[:, :, nx - m :, :m], w_neg)
+    return torch.fft.irfft2(out, s=(nx, ny))
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def time_case(
+    batch: int, width: int, size: int, modes: int, device: torch.device, repeats: int
+) -> dict:
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(batch, width, size, size, generator=g).to(device).requires_grad_()
+    shape = (width, width, modes, modes)
+    w_pos = torch.randn(*shape, dtype=torch.complex64, generator=g).to(device).requires_grad_()
+    w_neg = torch.randn(*shape, dtype=torch.complex64, generator=g).to(device).requires_grad_()
+    fns: dict[str, Callable[[], torch.Tensor]] = {
+        "ours": lambda: fourier_mode_mix(x, torch.cat([w_pos, w_neg], dim=2), check=False),
+        "inline_torch": lambda: inline_spectral_conv(x, w_pos, w_neg),
+    }
+    with torch.no_grad():
+        err = float((fns["ours"]() - fns["inline_torch"]()).abs().max())
+    try:  # the neuraloperator package's layer, when installed (benchmark only)
+        from neuralop.layers.spectral_convolution import SpectralConv
+
+        layer = SpectralConv(width, width, n_modes=(2 * modes, 2 * modes)).to(device)
+        fns["neuralop"] = lambda: layer(x)
+    except ImportError:
+        pass
+
+    def step(fn: Callable[[], torch.Tensor]) -> float:
+        _sync(device)
+        t0 = time.perf_counter()
+        fn().square().sum().backward()
+        _sync(device)
+        return (time.perf_counter() - t0) * 1e3
+
+    for fn in fns.values():
+        step(fn)
+        step(fn)
+    times: dict[str, list[float]] = {k: [] for k in fns}
+    for _ in range(repeats):
+        for k, fn in fns.items():
+            times[k].append(step(fn))
+    med = {k: statistics.median(v) for k, v in times.items()}
+    row = {"batch": batch, "width": width, "size": size, "modes": modes,
+           "max_abs_diff_vs_inline": err}  # fmt: skip
+    row |= {f"{k}_median_ms": v for k, v in med.items()}
+    row |= {f"{k}_over_ours": v / med["ours"] for k, v in med.items() if k != "ours"}
+    return row
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--repeats", type=int, default=21)
+    args = ap.parse_args(argv)
+    device = torch.device(args.device)
+    cases = [(20, 24, 72, 12), (20, 24, 64, 12), (20, 64, 96, 12)]  # Darcy 64²+8, NS 64², 85²+11
+    rows = []
+    for b, w, n, m in cases:
+        row = time_case(b, w, n, m, device, args.repeats)
+        rows.append(row)
+        peers = ", ".join(
+            f"{k.removesuffix('_over_ours')} / ours {v:.2f}"
+            for k, v in row.items()
+            if k.endswith("_over_ours")
+        )
+        print(
+            f"B={b} C={w} {n}² modes {m}: ours {row['ours_median_ms']:.1f} ms ({peers})", flush=True
+        )
+    name = "cuda" if device.type == "cuda" else "cpu"
+    res = {
+        "benchmark": "fourier_mode_mix",
+        "config": {
+            "dtype": "float32",
+            "device": str(device),
+            "repeats": args.repeats,
+            "torch_threads": torch.get_num_threads(),
+            "device_name": torch.cuda.get_device_name(device)
+            if name == "cuda"
+            else platform.processor() or platform.machine(),
+        },  # fmt: skip
+        "rows": rows,
+        "command": " ".join(
+            ["python benchmarks/fourier_mode_mix.py", *(sys.argv[1:] if argv is None else argv)]
+        ),
+        "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
+    }
+    out = RESULTS / f"fourier_mode_mix_{name}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(res, indent=2))
+    os.replace(tmp, out)
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
