@@ -92,6 +92,7 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--repeats", type=int, default=21)
+    ap.add_argument("--out", default=None)
     args = ap.parse_args(argv)
     device = torch.device(args.device)
     cases = [(20, 24, 72, 12), (20, 24, 64, 12), (20, 64, 96, 12)]  # Darcy 64²+8, NS 64², 85²+11
@@ -125,7 +126,7 @@ def main(argv: list[str] | None = None) -> None:
         ),
         "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
     }
-    out = RESULTS / f"fourier_mode_mix_{name}.json"
+    out = Path(args.out) if args.out else RESULTS / f"fourier_mode_mix_{name}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(res, indent=2))

@@ -3,7 +3,7 @@
 # `sciml-bench` benchmark in quick mode on CUDA, and the kernel / SSM-kernel benchmarks on CUDA.
 #
 # Usage: bash benchmarks/gpu_suite.sh OUTDIR [STAGE ...]
-#   stages: env gpu-tests suite bench-quick kernels ssm-kernels spacetime-step
+#   stages: env gpu-tests suite bench-quick kernels ssm-kernels spacetime-step fourier-mix
 #   (default: all, in that order)
 # Each stage writes OUTDIR/<stage>.log (and its JSON where it has one) and has its own time limit,
 # so one slow stage cannot eat the others. Works from a checkout without installing: the repository
@@ -11,7 +11,7 @@
 set -u
 out=${1:?usage: gpu_suite.sh OUTDIR [STAGE ...]}
 shift
-stages=${*:-env gpu-tests suite bench-quick kernels ssm-kernels spacetime-step}
+stages=${*:-env gpu-tests suite bench-quick kernels ssm-kernels spacetime-step fourier-mix}
 mkdir -p "$out"
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -52,6 +52,9 @@ print(\"jax\", jax.__version__, jax.devices())"' ;;
     spacetime-step)
       stage spacetime-step 300 python3 benchmarks/spacetime_kernel_method.py --device cuda \
         --out "$out/spacetime_kernel_method_cuda.json" ;;
+    fourier-mix)
+      stage fourier-mix 200 python3 benchmarks/fourier_mode_mix.py --device cuda \
+        --out "$out/fourier_mode_mix_cuda.json" ;;
     *) echo "unknown stage $s" >&2 ;;
   esac
 done
