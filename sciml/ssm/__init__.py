@@ -39,7 +39,14 @@ from .preprocess import Preprocess, differencing_kernel, moving_average_residual
 from .reference import ssm_kernel_naive, ssm_kernel_squaring
 from .s4 import S4, S4Config, cauchy, dplr_dense, dplr_kernel
 from .s4d import S4D, S4DConfig, s4d_discretize, s4d_init, s4d_kernel
-from .spacetime import SpaceTime, SpaceTimeConfig, SpaceTimeLoss, SpaceTimeOutput, spacetime_step_fn
+from .spacetime import (
+    SpaceTime,
+    SpaceTimeConfig,
+    SpaceTimeLoss,
+    SpaceTimeOutput,
+    SpaceTimeState,
+    spacetime_step_fn,
+)
 from .training import FitResult, forecast_mse, train_forecaster
 
 __all__ = [
@@ -62,6 +69,7 @@ __all__ = [
     "SpaceTimeConfig",
     "SpaceTimeLoss",
     "SpaceTimeOutput",
+    "SpaceTimeState",
     "ar_forecast_mse",
     "ar_optimal_forecast",
     "cauchy",

@@ -5,9 +5,10 @@ Fast kernel: ``Σ_{k<L} Cᵀ Aᵏ B zᵏ = Cᵀ (I - z^L A^L)(I - zA)⁻¹ B``. 
 L-th roots ``z_k = exp(-2πi (k + ½)/L)`` (``z^L = -1``, so an eigenvalue ``λ = 1`` — a unit root,
 common in forecasting — never makes ``I - zA`` singular), i.e. ``B̃ = B + A^L B``. Woodbury on
 ``(I - zS - zPQᵀ)⁻¹`` leaves only terms ``uᵀ(I - zS)⁻¹v = Σ_m zᵐ uᵀSᵐv``: correlations of u and v
-(one FFT of size 2d) evaluated at the L points — for even L by one packed complex FFT of size
-L/2 per polynomial (see :func:`_eval_twisted`), for odd L the odd bins of a real FFT of size 2L.
-For companion
+(one FFT of size 2d) evaluated at the L points by one packed complex FFT of size L/2 per
+polynomial (see :func:`_eval_twisted`). Odd L is computed as L + 1 and truncated: its twisted
+roots include ``z = -1``, singular for an eigenvalue ``λ = -1`` (which ``a / ‖a‖₁`` produces
+exactly for an alternating sign pattern); even L excludes ``z = ±1``. For companion
 matrices ``A^L B`` is ``x^L b(x) mod q(x)`` (q the characteristic polynomial), computed by binary
 exponentiation with FFT polynomial products: ``O(d log d log L)`` extra, no d×d matrix powers.
 """
@@ -163,6 +164,14 @@ def shift_lowrank_kernel(
     FFTs of size 2L are needed (two evaluations, one inverse).
     """
     L = check_positive_int(L, "L")
+    if L % 2:
+        # Odd L would put z = -1 among the evaluation points (z^L = -1), where I - zA is singular
+        # whenever A has the eigenvalue -1 — exactly what `a / ‖a‖₁` gives for an alternating sign
+        # pattern (0/0: NaN even in float64). Even L excludes z = ±1: compute L + 1 and truncate.
+        ABL = torch.nn.functional.pad(BL[..., :-1, :], (0, 0, 1, 0)) + P @ (
+            Q.transpose(-1, -2) @ BL
+        )
+        return shift_lowrank_kernel(P, Q, B, C, L + 1, ABL)[..., :L]
     r = P.shape[-1]
     Bt = (B + BL).transpose(-1, -2)  # (..., nb, d)
     Qt, Pt = Q.transpose(-1, -2), P.transpose(-1, -2)  # (..., r, d)

@@ -14,7 +14,14 @@ from .closed_loop import ClosedLoopCompanionSSM
 from .companion import CompanionConfig, CompanionSSM
 from .preprocess import Preprocess
 
-__all__ = ["SpaceTime", "SpaceTimeConfig", "SpaceTimeLoss", "SpaceTimeOutput", "spacetime_step_fn"]
+__all__ = [
+    "SpaceTime",
+    "SpaceTimeConfig",
+    "SpaceTimeLoss",
+    "SpaceTimeOutput",
+    "SpaceTimeState",
+    "spacetime_step_fn",
+]
 
 
 @dataclass(frozen=True)
@@ -56,6 +63,17 @@ class SpaceTimeOutput(NamedTuple):
     true_input: torch.Tensor
 
 
+class SpaceTimeState(NamedTuple):
+    """Step-mode state of :class:`SpaceTime` after the samples fed so far.
+
+    ``encoder``: per encoder block ``(preprocess FIR buffer (B, H, w-1) or None, companion state
+    (B, H, d))``; ``decoder``: the closed-loop decoder's open-loop state ``(B, H, d)``.
+    """
+
+    encoder: tuple[tuple[torch.Tensor | None, torch.Tensor], ...]
+    decoder: torch.Tensor
+
+
 class _EncoderBlock(nn.Module):
     def __init__(self, cfg: SpaceTimeConfig, preprocess: bool, seed: int | None) -> None:
         super().__init__()
@@ -74,6 +92,26 @@ class _EncoderBlock(nn.Module):
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         z = z + self.drop(nn.functional.gelu(self.ssm(self.pre(z))))
         return z + self.drop(self.mlp(self.norm(z)))
+
+    def default_state(
+        self, batch_size: int, device, dtype
+    ) -> tuple[torch.Tensor | None, torch.Tensor]:
+        pre = (
+            None
+            if isinstance(self.pre, nn.Identity)
+            else self.pre.default_state(batch_size, device, dtype)
+        )
+        return pre, self.ssm.default_state(batch_size, device, dtype)
+
+    def step(self, z: torch.Tensor, state: tuple) -> tuple[torch.Tensor, tuple]:
+        """Step mode of :meth:`forward`: ``z (B, H)`` -> ``(z (B, H), state)``."""
+        pre_state, ssm_state = state
+        u = z
+        if pre_state is not None:
+            u, pre_state = self.pre.step(z, pre_state)
+        y, ssm_state = self.ssm.step(u, ssm_state)
+        z = z + self.drop(nn.functional.gelu(y))
+        return z + self.drop(self.mlp(self.norm(z))), (pre_state, ssm_state)
 
 
 class SpaceTime(nn.Module):
@@ -128,6 +166,69 @@ class SpaceTime(nn.Module):
         forecast = self.output(out.horizon) + mu
         one_step = self.output(out.one_step[:, :-1]) + mu
         return SpaceTimeOutput(forecast, one_step, out.next_input[:, :-1], z[:, 1:])
+
+    # -- step mode --------------------------------------------------------------------------------
+    def default_state(self, batch_size: int, device=None, dtype=None) -> SpaceTimeState:
+        """Zero :class:`SpaceTimeState` (no samples seen) on this model's device and dtype."""
+        ref = self.output.weight
+        device, dtype = device or ref.device, dtype or ref.dtype
+        return SpaceTimeState(
+            tuple(blk.default_state(batch_size, device, dtype) for blk in self.encoder),
+            self.decoder.default_state(batch_size, device, dtype),
+        )
+
+    def forward_recurrent(
+        self, x: torch.Tensor, horizon: int, state: SpaceTimeState | None = None
+    ) -> tuple[SpaceTimeOutput, SpaceTimeState]:
+        """Step mode: the same :class:`SpaceTimeOutput` as :meth:`forward`, one sample at a time.
+
+        ``x (B, L, C)`` is fed through every layer's recurrence (O(d) per sample and layer), then
+        the decoder rolls ``horizon`` steps in closed loop from a copy of its state. Returns the
+        outputs and the state after ``x``: passing it back with the next piece of a stream
+        continues the sequence, so ``forecast`` after any piece equals :meth:`forward` on
+        everything fed so far. The one-step prediction made at the last sample of a piece is
+        ``forecast[:, 0]``. Streaming across calls needs ``subtract_lag_mean=False`` (the lag mean
+        is a function of the whole window, so with it each call must be a whole window).
+        """
+        if not isinstance(x, torch.Tensor) or x.ndim != 3 or x.shape[-1] != self.config.n_channels:
+            got = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
+            raise ValueError(f"x: expected shape (B, L, {self.config.n_channels}), got {got}")
+        horizon = check_positive_int(horizon, "horizon")
+        if state is not None and self.config.subtract_lag_mean:
+            raise ValueError(
+                "state: streaming across calls needs subtract_lag_mean=False (the lag mean is a "
+                "function of the whole window); pass state=None with a whole window"
+            )
+        if state is None:
+            state = self.default_state(x.shape[0], x.device, x.dtype)
+        mu = (
+            x.mean(1, keepdim=True) if self.config.subtract_lag_mean else torch.zeros_like(x[:, :1])
+        )
+        z_in = self._embed(x - mu)
+        enc, dec = list(state.encoder), state.decoder
+        one_step, next_input, true_input = [], [], []
+        for t in range(x.shape[1]):
+            z = z_in[:, t]
+            for i, blk in enumerate(self.encoder):
+                z, enc[i] = blk.step(z, enc[i])
+            y1, nxt, dec = self.decoder.step_open(z, dec)
+            one_step.append(y1)
+            next_input.append(nxt)
+            true_input.append(z)
+        ys, xc = [], dec
+        for _ in range(horizon):
+            y, xc = self.decoder.step_closed(xc)
+            ys.append(y)
+        forecast = self.output(torch.stack(ys, 1)) + mu
+        out = SpaceTimeOutput(
+            forecast,
+            self.output(torch.stack(one_step[:-1], 1)) + mu
+            if len(one_step) > 1
+            else forecast[:, :0],
+            torch.stack(next_input[:-1], 1) if len(next_input) > 1 else z_in[:, :0],
+            torch.stack(true_input[1:], 1) if len(true_input) > 1 else z_in[:, :0],
+        )
+        return out, SpaceTimeState(tuple(enc), dec)
 
 
 class SpaceTimeLoss(nn.Module):

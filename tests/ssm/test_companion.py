@@ -64,6 +64,35 @@ def test_unit_root_is_not_singular():
     )
 
 
+@pytest.mark.parametrize("L", [1, 2, 37, 64, 1001])
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32], ids=["f64", "f32"])
+def test_eigenvalues_plus_and_minus_one_from_l1_normalisation(L, dtype):
+    """`a / ‖a‖₁` puts an eigenvalue at exactly -1 when the signs of a alternate (and at +1 when
+    all are positive). Odd L used to evaluate at z = -1 and return NaN (even in float64)."""
+    d = 8
+    g = torch.Generator().manual_seed(7)
+    mag = torch.rand(3, d, dtype=torch.float64, generator=g) + 0.1
+    sign = torch.tensor([(-1.0) ** (d - i) for i in range(d)], dtype=torch.float64)
+    a = normalize_companion(torch.stack([mag[0] * sign, mag[1], mag[2] * sign]), "l1")
+    ev = torch.linalg.eigvals(companion_matrix(a))
+    assert float((ev[[0, 2]] + 1).abs().min(-1).values.max()) < 1e-12  # λ = -1 in rows 0, 2
+    assert float((ev[1] - 1).abs().min()) < 1e-12  # λ = +1 in row 1
+    _, b, c = _abc(3, d, 8)
+    ref = ssm_kernel_naive(companion_matrix(a), b, c, L)
+    K = companion_kernel(a.to(dtype), b.to(dtype), c.to(dtype), L)
+    assert torch.isfinite(K).all()
+    assert _rel(K.double(), ref) < (1e-12 if dtype == torch.float64 else 1e-5)
+    # rank-2 path (closed-loop decoder form) with the same eigenvalue -1, odd length
+    k = torch.zeros_like(a)  # b kᵀ = 0 keeps A, but exercises the rank-2 solve
+    e_d = torch.zeros_like(a)
+    e_d[:, -1] = 1
+    P, Q = torch.stack([a, b], -1), torch.stack([e_d, k], -1)
+    B = torch.eye(d, dtype=torch.float64).expand(3, d, d)
+    A = companion_matrix(a)
+    K2 = shift_lowrank_kernel(P, Q, B, c[:, None], L, torch.linalg.matrix_power(A, L) @ B)
+    assert _rel(K2[:, 0, 3], ssm_kernel_naive(A, B[..., 3], c, L)) < 1e-12
+
+
 @pytest.mark.parametrize("L", [0, 1, 5, 1000])
 def test_power_apply_equals_matrix_power(L):
     a, b, _ = _abc(2, 16, 3)

@@ -6,6 +6,7 @@ from sciml.ssm import (
     SpaceTime,
     SpaceTimeConfig,
     SpaceTimeLoss,
+    SpaceTimeOutput,
     ar_optimal_forecast,
     simulate_ar,
     spacetime_step_fn,
@@ -62,7 +63,6 @@ def test_balanced_loss_is_log_likelihood_of_data_terms():
     # gradient of a log-MSE term = grad(MSE) / MSE
     w = torch.zeros(1, dtype=torch.float64, requires_grad=True)
     a = torch.randn(7, 3, 1, dtype=torch.float64, generator=g)
-    from sciml.ssm import SpaceTimeOutput
 
     fake = SpaceTimeOutput(a + w, a[:, :2], a[:, :2], a[:, :2])
     SpaceTimeLoss((1.0, 0.0, 0.0), balance=True)(fake, (a, torch.zeros_like(a))).backward()
@@ -145,3 +145,68 @@ def test_rmse_loss_is_root_of_each_term():
         SpaceTimeLoss(balance=True, criterion="rmse")
     with pytest.raises(ValueError, match="loss"):
         SpaceTime(SpaceTimeConfig(d_model=4, d_state=4, loss="l1"))
+
+
+def _max_rel(a: torch.Tensor, b: torch.Tensor) -> float:
+    return float((a - b).abs().max() / b.abs().max().clamp_min(1e-30))
+
+
+@pytest.mark.parametrize(
+    ("dtype", "tol"), [(torch.float64, 1e-10), (torch.float32, 1e-5)], ids=["f64", "f32"]
+)
+@pytest.mark.parametrize(
+    "cfg",
+    [
+        SpaceTimeConfig(d_model=8, d_state=8, dropout=0.25),
+        SpaceTimeConfig(
+            n_channels=3,
+            d_model=6,
+            d_state=5,
+            n_encoder=2,
+            embedding="linear",
+            decoder_init="random",
+            norm="l1",
+        ),
+    ],
+    ids=["etth1-like", "multivariate-2-blocks"],
+)
+def test_step_mode_equals_conv_mode(cfg, dtype, tol):
+    """The whole model stepped one sample at a time (every layer's recurrence, closed-loop
+    rollout) gives the conv-mode outputs: forecast, one-step, next-input and encoder output."""
+    model = SpaceTime(cfg, seed=0).to(dtype).eval()
+    g = torch.Generator().manual_seed(4)
+    x = torch.randn(3, 37, cfg.n_channels, generator=g).to(dtype).cumsum(1) * 0.3
+    with torch.no_grad():
+        conv = model(x, 11)
+        step, state = model.forward_recurrent(x, 11)
+    for name in SpaceTimeOutput._fields:
+        a, b = getattr(step, name), getattr(conv, name)
+        assert a.shape == b.shape, name
+        assert _max_rel(a, b) < tol, name
+    assert state.decoder.shape == (3, cfg.d_model, cfg.d_state)
+
+
+def test_step_mode_streams_across_calls():
+    """Fed in three pieces with the state carried, the outputs are those of one conv-mode call
+    on the whole sequence; the one-step prediction at a piece's end is ``forecast[:, 0]``."""
+    cfg = SpaceTimeConfig(d_model=8, d_state=6, subtract_lag_mean=False)
+    model = SpaceTime(cfg, seed=1).double().eval()
+    x = torch.randn(2, 30, 1, dtype=torch.float64, generator=torch.Generator().manual_seed(5))
+    with torch.no_grad():
+        full = model(x, 7)
+        state, one_step, true_input = None, [], []
+        for a, b in [(0, 1), (1, 12), (12, 30)]:
+            piece, state = model.forward_recurrent(x[:, a:b], 7, state)
+            one_step += [piece.one_step, piece.forecast[:, :1]]
+            true_input.append(piece.true_input)
+    torch.testing.assert_close(piece.forecast, full.forecast, rtol=0, atol=1e-10)
+    torch.testing.assert_close(torch.cat(one_step[:-1], 1), full.one_step, rtol=0, atol=1e-10)
+    # the encoder outputs at the pieces' first samples are not in true_input (it starts at 1)
+    assert piece.true_input.shape == (2, 17, 8)
+    torch.testing.assert_close(piece.true_input, full.true_input[:, -17:], rtol=0, atol=1e-10)
+    with pytest.raises(ValueError, match="subtract_lag_mean"):
+        SpaceTime(SpaceTimeConfig(d_model=4, d_state=4)).forward_recurrent(
+            torch.zeros(1, 5, 1), 2, state
+        )
+    with pytest.raises(ValueError, match="horizon"):
+        model.forward_recurrent(x, 0)
