@@ -19,6 +19,7 @@ from .companion import (
     shift_kernel,
     shift_lowrank_kernel,
 )
+from .compare import block_bootstrap_means, mse_ratio_ci
 from .forecasting import (
     LinearAR,
     S4DForecaster,
@@ -72,6 +73,7 @@ __all__ = [
     "SpaceTimeState",
     "ar_forecast_mse",
     "ar_optimal_forecast",
+    "block_bootstrap_means",
     "cauchy",
     "companion_kernel",
     "companion_matrix",
@@ -89,6 +91,7 @@ __all__ = [
     "last_value_forecast",
     "legendre_reconstruct",
     "moving_average_residual_kernel",
+    "mse_ratio_ci",
     "normalize_companion",
     "s4d_discretize",
     "s4d_init",

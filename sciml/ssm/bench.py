@@ -66,8 +66,10 @@ def etth1_settings(options: dict, quick: bool = False) -> dict:
     ``loss_weights`` (w0,w1,w2), ``norm`` (clip/l1), ``kernel_method`` (fast/squaring: the
     encoder's companion kernel; squaring is faster on GPUs), ``schedule`` (epoch/step: the
     warm-up + cosine counted in epochs or in optimiser steps); S4D: ``s4d_lr``,
-    ``s4d_weight_decay``, ``s4d_dropout``, ``s4d_schedule``. Bad values raise ValueError naming
-    the option. Defaults (the protocol fixed on the validation split, docs/status/ssm.md §3):
+    ``s4d_weight_decay``, ``s4d_dropout``, ``s4d_schedule``; ``ci_block`` (test windows per
+    bootstrap block of the MSE-ratio intervals; ``auto``: max(168, horizon) hours of window
+    starts — a week, and at least the horizon over which window errors overlap), ``ci_boot`` (resamples,
+    2000). Bad values raise ValueError naming the option. Defaults (the protocol fixed on the validation split, docs/status/ssm.md §3):
     epochs 1, val_every_steps 5 (quick: epoch ends only), loss rmse, loss_weights 1,1,0, norm
     l1, lr 2e-3 with a cosine over the optimiser steps (``schedule=step``); S4D lr 1e-3,
     ``s4d_schedule=epoch`` (constant within the single epoch).
@@ -77,7 +79,7 @@ def etth1_settings(options: dict, quick: bool = False) -> dict:
         "etth1_path", "horizons", "models", "epochs", "train_stride", "val_stride",
         "test_stride", "patience", "val_every_steps", "ema", "batch_size", "lr", "weight_decay", "dropout", "warmup",
         "loss", "loss_weights", "norm", "kernel_method", "schedule", "s4d_lr",
-        "s4d_weight_decay", "s4d_dropout", "s4d_schedule",
+        "s4d_weight_decay", "s4d_dropout", "s4d_schedule", "ci_block", "ci_boot",
     }  # fmt: skip
     unknown = sorted(set(o) - known)
     if unknown:
@@ -110,6 +112,10 @@ def etth1_settings(options: dict, quick: bool = False) -> dict:
         "s4d_weight_decay": _opt_float(o, "s4d_weight_decay", 1e-4, low=0.0),
         "s4d_dropout": _opt_float(o, "s4d_dropout", 0.1, low=0.0, high=1.0),
         "s4d_schedule": str(o.get("s4d_schedule", "epoch")),
+        "ci_block": None
+        if str(o.get("ci_block", "auto")).lower() == "auto"
+        else _opt_int(o, "ci_block", 168),
+        "ci_boot": _opt_int(o, "ci_boot", 2000, low=100),
     }
     if any(h < 1 for h in st["horizons"]):
         raise ValueError(f"horizons: expected positive ints, got {o.get('horizons')!r}")
@@ -355,7 +361,13 @@ def run_etth1(ctx) -> dict[str, float]:
         ctx.skip(f"ETTh1 is absent: no file at {path} (pass -o etth1_path=/path/to/ETTh1.csv)")
     st = etth1_settings(ctx.options, ctx.quick)
 
-    from sciml.data import WindowDataset, ett_splits, read_csv_timeseries, write_dataset
+    from sciml.data import (
+        WindowDataset,
+        atomic_path,
+        ett_splits,
+        read_csv_timeseries,
+        write_dataset,
+    )
     from sciml.ssm import (
         LinearAR,
         S4DForecaster,
@@ -364,6 +376,7 @@ def run_etth1(ctx) -> dict[str, float]:
         SpaceTimeConfig,
         evaluate_forecast,
         last_value_forecast,
+        mse_ratio_ci,
         stack_windows,
     )
 
@@ -411,6 +424,7 @@ def run_etth1(ctx) -> dict[str, float]:
         x_va, y_va = val.tensors
         test = WindowDataset(h5, "test", lag=lag, horizon=h, normalize=True)
         x_te, y_te = stack_windows(test, range(0, len(test), st["test_stride"]))
+        window_mse = {}  # test windows' MSE per model, for the paired intervals
         baselines = []
         if "last" in which:
             baselines.append(("last", last_value_forecast))
@@ -420,6 +434,7 @@ def run_etth1(ctx) -> dict[str, float]:
             baselines.append(("linear", lambda x, hh, m=lin: m.predict(x)))
         for name, pred in baselines:
             ev = evaluate_forecast(pred, x_te, y_te)
+            window_mse[name] = ev["window_mse"].numpy()
             metrics[f"h{h}_{name}_mse"] = float(ev["mse"].mean())
             metrics[f"h{h}_{name}_mae"] = float(ev["mae"].mean())
             metrics[f"h{h}_{name}_val_mse"] = float(
@@ -465,17 +480,19 @@ def run_etth1(ctx) -> dict[str, float]:
             metrics[f"h{h}_{name}_best_epoch"] = float(fit.best_epoch or len(fit.history))
             metrics[f"h{h}_{name}_best_step"] = float(fit.best_step or 0)
             metrics[f"h{h}_{name}_validations"] = float(len(fit.validations))
-            (ctx.out_dir / f"validations_h{h}_{name}.json").write_text(
-                json.dumps(
-                    [
-                        {k: v[k] for k in ("step", "epoch", "kind", "value", "improved")}
-                        for v in fit.validations
-                    ]
+            with atomic_path(ctx.out_dir / f"validations_h{h}_{name}.json") as tmp:
+                tmp.write_text(
+                    json.dumps(
+                        [
+                            {k: v[k] for k in ("step", "epoch", "kind", "value", "improved")}
+                            for v in fit.validations
+                        ]
+                    )
                 )
-            )
             metrics[f"h{h}_{name}_epochs_run"] = float(len(fit.history))
             metrics[f"h{h}_{name}_val_mse"] = float(fit.best_val_mse or float("nan"))
             ev = evaluate_forecast(_predictor(model, name, ctx.device), x_te, y_te, batch_size=100)
+            window_mse[name] = ev["window_mse"].numpy()
             metrics[f"h{h}_{name}_mse"] = float(ev["mse"].mean())
             metrics[f"h{h}_{name}_mae"] = float(ev["mae"].mean())
             metrics[f"h{h}_{name}_sec_per_epoch"] = float(sec)
@@ -484,6 +501,26 @@ def run_etth1(ctx) -> dict[str, float]:
                 f"{metrics[f'h{h}_{name}_mse']:.4f} (best validation epoch {fit.best_epoch} of "
                 f"{len(fit.history)}, step {fit.best_step}, {sec:.0f} s/epoch)"
             )
+        block = st["ci_block"] or -(-max(168, h) // st["test_stride"])  # in test windows
+        block = min(block, x_te.shape[0])
+        metrics[f"h{h}_ci_block"] = float(block)
+        for name in [n for n in ("spacetime", "s4d") if n in window_mse]:
+            for ref in [r for r in ("linear", "last") if r in window_mse]:
+                ci = mse_ratio_ci(
+                    window_mse[name], window_mse[ref], block, st["ci_boot"], seed=ctx.seed
+                )
+                key = f"h{h}_{name}_over_{ref}"
+                metrics[key] = ci["ratio"]
+                metrics[f"{key}_lo"], metrics[f"{key}_hi"] = ci["lo"], ci["hi"]
+                metrics[f"{key}_p_below_one"] = ci["p_below_one"]
+                ctx.log(
+                    f"ETTh1 h={h} {name} / {ref} test MSE: {ci['ratio']:.3f}, 95 % block-bootstrap "
+                    f"interval [{ci['lo']:.3f}, {ci['hi']:.3f}] ({x_te.shape[0] // block} blocks "
+                    f"of {block} windows; {name} ahead in {100 * ci['p_below_one']:.0f} % of "
+                    "resamples)"
+                )
+        with atomic_path(ctx.out_dir / f"test_window_mse_h{h}.json") as tmp:
+            tmp.write_text(json.dumps({k: v.tolist() for k, v in window_mse.items()}))
         ctx.log(
             f"ETTh1 h={h}: "
             + ", ".join(f"{k} {metrics[f'h{h}_{k}_mse']:.4f}" for k in ETT_MODELS if k in which)

@@ -147,15 +147,23 @@ def evaluate_forecast(
     predict, x: torch.Tensor, y: torch.Tensor, batch_size: int = 256
 ) -> dict[str, torch.Tensor]:
     """Per-step MSE/MAE ``(horizon,)`` of ``predict(x_batch, horizon)`` over windows ``x, y``;
-    also returns the seconds taken under ``"seconds"``."""
+    ``"window_mse"`` ``(n,)``: each window's MSE over horizon and channels (for paired
+    comparisons, :func:`~sciml.ssm.compare.mse_ratio_ci`); the seconds taken under ``"seconds"``."""
     t0 = time.perf_counter()
     se = torch.zeros(y.shape[1], dtype=torch.float64)
     ae = torch.zeros(y.shape[1], dtype=torch.float64)
+    per_window = []
     for s in range(0, x.shape[0], batch_size):
         xb, yb = x[s : s + batch_size], y[s : s + batch_size]
         pred = predict(xb, yb.shape[1]).to(yb.dtype)
         err = (pred - yb).double().cpu()
         se += (err**2).mean(-1).sum(0)
         ae += err.abs().mean(-1).sum(0)
+        per_window.append((err**2).mean((1, 2)))
     n = x.shape[0]
-    return {"mse": se / n, "mae": ae / n, "seconds": torch.tensor(time.perf_counter() - t0)}
+    return {
+        "mse": se / n,
+        "mae": ae / n,
+        "window_mse": torch.cat(per_window),
+        "seconds": torch.tensor(time.perf_counter() - t0),
+    }

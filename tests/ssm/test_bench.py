@@ -113,7 +113,12 @@ def test_etth1_options_parse():
     assert st["kernel_method"] == "fast"
     assert st["schedule"] == "epoch" and st["s4d_schedule"] == "step"
     assert mod.etth1_settings({"kernel_method": "squaring"})["kernel_method"] == "squaring"
+    assert st["ci_block"] is None and st["ci_boot"] == 2000  # auto: max(168, h) hours
+    assert mod.etth1_settings({"ci_block": "48", "ci_boot": 500})["ci_block"] == 48
     bad = [
+        ({"ci_block": 0}, "ci_block"),
+        ({"ci_block": "week"}, "ci_block"),
+        ({"ci_boot": 10}, "ci_boot"),
         ({"kernel_method": "dense"}, "kernel_method"),
         ({"schedule": "batch"}, "schedule"),
         ({"s4d_schedule": "cosine"}, "s4d_schedule"),
