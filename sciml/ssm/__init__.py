@@ -20,6 +20,7 @@ from .companion import (
     shift_lowrank_kernel,
 )
 from .compare import block_bootstrap_means, mse_ratio_ci
+from .figures import forecast_figure, ratio_figure
 from .forecasting import (
     LinearAR,
     S4DForecaster,
@@ -82,6 +83,7 @@ __all__ = [
     "dplr_dense",
     "dplr_kernel",
     "evaluate_forecast",
+    "forecast_figure",
     "forecast_mse",
     "forecast_step_fn",
     "generate_ar_dataset",
@@ -93,6 +95,7 @@ __all__ = [
     "moving_average_residual_kernel",
     "mse_ratio_ci",
     "normalize_companion",
+    "ratio_figure",
     "s4d_discretize",
     "s4d_init",
     "s4d_kernel",

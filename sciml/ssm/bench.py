@@ -375,8 +375,10 @@ def run_etth1(ctx) -> dict[str, float]:
         SpaceTime,
         SpaceTimeConfig,
         evaluate_forecast,
+        forecast_figure,
         last_value_forecast,
         mse_ratio_ci,
+        ratio_figure,
         stack_windows,
     )
 
@@ -425,6 +427,8 @@ def run_etth1(ctx) -> dict[str, float]:
         test = WindowDataset(h5, "test", lag=lag, horizon=h, normalize=True)
         x_te, y_te = stack_windows(test, range(0, len(test), st["test_stride"]))
         window_mse = {}  # test windows' MSE per model, for the paired intervals
+        shown = x_te.shape[0] // 2  # the forecast figure's window: the middle of the test split
+        shown_forecast = {}
         baselines = []
         if "last" in which:
             baselines.append(("last", last_value_forecast))
@@ -435,6 +439,7 @@ def run_etth1(ctx) -> dict[str, float]:
         for name, pred in baselines:
             ev = evaluate_forecast(pred, x_te, y_te)
             window_mse[name] = ev["window_mse"].numpy()
+            shown_forecast[name] = pred(x_te[shown : shown + 1], h)[0, :, 0].numpy()
             metrics[f"h{h}_{name}_mse"] = float(ev["mse"].mean())
             metrics[f"h{h}_{name}_mae"] = float(ev["mae"].mean())
             metrics[f"h{h}_{name}_val_mse"] = float(
@@ -491,8 +496,10 @@ def run_etth1(ctx) -> dict[str, float]:
                 )
             metrics[f"h{h}_{name}_epochs_run"] = float(len(fit.history))
             metrics[f"h{h}_{name}_val_mse"] = float(fit.best_val_mse or float("nan"))
-            ev = evaluate_forecast(_predictor(model, name, ctx.device), x_te, y_te, batch_size=100)
+            predict = _predictor(model, name, ctx.device)
+            ev = evaluate_forecast(predict, x_te, y_te, batch_size=100)
             window_mse[name] = ev["window_mse"].numpy()
+            shown_forecast[name] = predict(x_te[shown : shown + 1], h)[0, :, 0].numpy()
             metrics[f"h{h}_{name}_mse"] = float(ev["mse"].mean())
             metrics[f"h{h}_{name}_mae"] = float(ev["mae"].mean())
             metrics[f"h{h}_{name}_sec_per_epoch"] = float(sec)
@@ -521,12 +528,34 @@ def run_etth1(ctx) -> dict[str, float]:
                 )
         with atomic_path(ctx.out_dir / f"test_window_mse_h{h}.json") as tmp:
             tmp.write_text(json.dumps({k: v.tolist() for k, v in window_mse.items()}))
+        _save_figure(
+            ctx,
+            f"forecast_h{h}",
+            forecast_figure,
+            x_te[shown, :, 0].numpy(),
+            y_te[shown, :, 0].numpy(),
+            {k: shown_forecast[k] for k in ETT_MODELS if k in shown_forecast},
+            f"ETTh1 OT, test window {shown} of {x_te.shape[0]}, horizon {h}",
+        )
         ctx.log(
             f"ETTh1 h={h}: "
             + ", ".join(f"{k} {metrics[f'h{h}_{k}_mse']:.4f}" for k in ETT_MODELS if k in which)
             + f" (test MSE, {len(train)} train windows, {x_te.shape[0]} test windows, {epochs} epochs)"
         )
+    for name in [n for n in ("spacetime", "s4d") if n in which]:
+        refs = [r for r in ("linear", "last") if r in which]
+        if refs:
+            title = f"ETTh1: {name} test MSE relative to the baselines"
+            _save_figure(ctx, f"ratios_{name}", ratio_figure, metrics, horizons, name, refs, title)
     return metrics
+
+
+def _save_figure(ctx, name, make, *args) -> None:
+    """Save ``make(*args)``; a figure never fails the benchmark (e.g. without matplotlib)."""
+    try:
+        ctx.save_figure(make(*args), name)
+    except Exception as exc:
+        ctx.log(f"figure {name} skipped: {exc}")
 
 
 DATASETS = [
