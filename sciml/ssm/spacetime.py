@@ -145,15 +145,18 @@ class SpaceTime(nn.Module):
         )
         self.output = nn.Linear(H, cfg.n_channels)
 
+    def _check_input(self, x) -> None:
+        if not isinstance(x, torch.Tensor) or x.ndim != 3 or x.shape[-1] != self.config.n_channels:
+            got = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
+            raise ValueError(f"x: expected shape (B, lag, {self.config.n_channels}), got {got}")
+
     def _embed(self, x: torch.Tensor) -> torch.Tensor:
         if self.embed is not None:
             return self.embed(x)
         return x.repeat_interleave(self.config.d_model // self.config.n_channels, dim=-1)
 
     def forward(self, x: torch.Tensor, horizon: int) -> SpaceTimeOutput:
-        if not isinstance(x, torch.Tensor) or x.ndim != 3 or x.shape[-1] != self.config.n_channels:
-            got = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
-            raise ValueError(f"x: expected shape (B, lag, {self.config.n_channels}), got {got}")
+        self._check_input(x)
         if x.shape[1] < 2:
             raise ValueError(f"x: expected lag >= 2, got {x.shape[1]}")
         mu = (
@@ -190,9 +193,7 @@ class SpaceTime(nn.Module):
         ``forecast[:, 0]``. Streaming across calls needs ``subtract_lag_mean=False`` (the lag mean
         is a function of the whole window, so with it each call must be a whole window).
         """
-        if not isinstance(x, torch.Tensor) or x.ndim != 3 or x.shape[-1] != self.config.n_channels:
-            got = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
-            raise ValueError(f"x: expected shape (B, L, {self.config.n_channels}), got {got}")
+        self._check_input(x)
         horizon = check_positive_int(horizon, "horizon")
         if state is not None and self.config.subtract_lag_mean:
             raise ValueError(
