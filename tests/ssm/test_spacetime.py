@@ -210,3 +210,5 @@ def test_step_mode_streams_across_calls():
         )
     with pytest.raises(ValueError, match="horizon"):
         model.forward_recurrent(x, 0)
+    with pytest.raises(ValueError, match="x: expected shape"):
+        model.forward_recurrent(torch.zeros(1, 5, 2, dtype=torch.float64), 2)
