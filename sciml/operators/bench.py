@@ -49,7 +49,9 @@ def _opt(ctx: Any, key: str, default: Any) -> Any:
     return type(default)(val) if val is not None else default
 
 
-def _models(c_in: int, c_out: int, width: int, fno_width: int, padding: int) -> dict:
+def _models(
+    c_in: int, c_out: int, width: int, fno_width: int, padding: int, grid: tuple | None = None
+) -> dict:
     from sciml.operators import FNO, LSM, UNet
 
     models = {
@@ -66,6 +68,16 @@ def _models(c_in: int, c_out: int, width: int, fno_width: int, padding: int) -> 
     models["neuralop_fno"] = lambda: _NeuralopFNO(
         n_modes=(24, 24), hidden_channels=fno_width, in_channels=c_in, out_channels=c_out
     )
+    if padding and grid:
+        # the package's default has no domain padding; this variant extends each axis by the
+        # same total `padding` points as our FNO (split over both ends: a fraction of the grid)
+        models["neuralop_fno_padded"] = lambda: _NeuralopFNO(
+            n_modes=(24, 24),
+            hidden_channels=fno_width,
+            in_channels=c_in,
+            out_channels=c_out,
+            domain_padding=[padding / (2 * n) for n in grid],
+        )
     return models
 
 
@@ -85,7 +97,9 @@ def compare_models(
     """Train LSM, FNO and U-Net for the same time each; flat metrics ``<model>_<metric>``.
 
     Option ``models`` (comma list of ``lsm``, ``fno``, ``unet`` and, when the
-    ``neuraloperator`` package is installed, ``neuralop_fno``) restricts the comparison.
+    ``neuraloperator`` package is installed, ``neuralop_fno`` and — with ``padding > 0`` —
+    ``neuralop_fno_padded``, its FNO with the same total domain padding as ours) restricts the
+    comparison.
 
     The budget is CPU seconds of this process on CPU (fair on a shared machine when single
     threaded) and wall seconds on CUDA; the learning rate follows the paper's StepLR schedule
@@ -127,7 +141,7 @@ def compare_models(
         "rounds_per_epoch": float(rounds),
     }
     x_probe = torch.stack([test_ds[i][0] for i in range(min(8, len(test_ds)))]).to(ctx.device)
-    models = _models(c_in, c_out, width, fno_width, padding)
+    models = _models(c_in, c_out, width, fno_width, padding, tuple(x_probe.shape[2:]))
     chosen = ctx.options.get("models")
     if chosen:  # comma list, e.g. "lsm,unet"
         names = [m.strip() for m in str(chosen).split(",") if m.strip()]

@@ -70,3 +70,19 @@ def test_neuralop_fno_joins_the_comparison_with_the_papers_modes():
     )
     assert 0.0 <= out["neuralop_fno_rel_l2"] < float("inf")
     assert out["neuralop_fno_epochs"] >= 1
+
+
+def test_neuralop_fno_padded_pads_like_our_fno():
+    """The padded variant extends each axis by the same total number of points as our FNO's
+    `padding` (split over both ends); it only exists when padding > 0 and the grid is known."""
+    pytest.importorskip("neuralop")
+    import torch
+
+    from sciml.operators.bench import _models
+
+    assert "neuralop_fno_padded" not in _models(1, 1, 4, 8, padding=0, grid=(16, 16))
+    assert "neuralop_fno_padded" not in _models(1, 1, 4, 8, padding=8)
+    model = _models(1, 1, width=4, fno_width=8, padding=8, grid=(16, 24))["neuralop_fno_padded"]()
+    x = torch.randn(2, 1, 16, 24)
+    assert model(x).shape == (2, 1, 16, 24)
+    assert model.domain_padding._padding[str(x.shape[2:])] == [4, 4, 4, 4]
