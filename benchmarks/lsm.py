@@ -56,7 +56,11 @@ def main() -> int:
     p.add_argument("--batch-size", type=int, default=20)
     p.add_argument("--device", default="cpu")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--models", default=None, help="comma list of lsm,fno,unet (default all)")
+    p.add_argument(
+        "--models",
+        default=None,
+        help="comma list of lsm,fno,unet and, with neuraloperator installed, neuralop_fno,neuralop_fno_padded (Darcy only) (default: all available)",
+    )
     p.add_argument("--ns", action="store_true", help="also run Navier–Stokes (ν=1e-5, 10→10)")
     p.add_argument("--ns-size", type=int, default=32)
     p.add_argument("--ns-n-train", type=int, default=160)
