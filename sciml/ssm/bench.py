@@ -68,8 +68,9 @@ def etth1_settings(options: dict, quick: bool = False) -> dict:
     warm-up + cosine counted in epochs or in optimiser steps); S4D: ``s4d_lr``,
     ``s4d_weight_decay``, ``s4d_dropout``, ``s4d_schedule``; ``ci_block`` (test windows per
     bootstrap block of the MSE-ratio intervals; ``auto``: max(168, horizon) hours of window
-    starts — a week, and at least the horizon over which window errors overlap), ``ci_boot`` (resamples,
-    2000). Bad values raise ValueError naming the option. Defaults (the protocol fixed on the validation split, docs/status/ssm.md §3):
+    starts — a week, and at least the horizon over which window errors overlap), ``ci_boot``
+    (resamples, 2000). Bad values raise ValueError naming the option. Defaults (the protocol
+    fixed on the validation split, docs/status/ssm.md §3):
     epochs 1, val_every_steps 5 (quick: epoch ends only), loss rmse, loss_weights 1,1,0, norm
     l1, lr 2e-3 with a cosine over the optimiser steps (``schedule=step``); S4D lr 1e-3,
     ``s4d_schedule=epoch`` (constant within the single epoch).
