@@ -23,6 +23,7 @@ from pathlib import Path
 
 import torch
 
+from sciml.data import atomic_path
 from sciml.kernels import fourier_mode_mix
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -128,9 +129,8 @@ def main(argv: list[str] | None = None) -> None:
     }
     out = Path(args.out) if args.out else RESULTS / f"fourier_mode_mix_{name}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(res, indent=2))
-    os.replace(tmp, out)
+    with atomic_path(out) as tmp:  # temporary file, fsync, rename
+        tmp.write_text(json.dumps(res, indent=2))
     print(f"wrote {out}")
 
 

@@ -25,6 +25,8 @@ import sys
 import time
 from pathlib import Path
 
+from sciml.data import atomic_path
+
 RESULTS = Path(__file__).resolve().parent / "results" / "gphm.json"
 
 
@@ -36,9 +38,8 @@ def _load() -> dict:
 
 def _save(res: dict) -> None:
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    tmp = RESULTS.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(res, indent=2, sort_keys=True))
-    os.replace(tmp, RESULTS)
+    with atomic_path(RESULTS) as tmp:  # temporary file, fsync, rename
+        tmp.write_text(json.dumps(res, indent=2, sort_keys=True))
 
 
 def accuracy(
