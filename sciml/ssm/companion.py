@@ -92,22 +92,21 @@ def _fold_antiperiodic(p: torch.Tensor, L: int) -> torch.Tensor:
     return (p * sign[:, None]).sum(-2)
 
 
-def _eval_twisted(p: torch.Tensor, L: int) -> torch.Tensor:
-    """``Σ_m p_m zᵐ`` at ``⌈L/2⌉`` twisted roots (``z^L = -1``; the other half are conjugates).
+def _check_even(L: int) -> None:
+    if L % 2:  # odd L would include z = -1 (see shift_lowrank_kernel)
+        raise ValueError(f"L: the twisted transforms need an even length, got {L}")
 
-    Even L ("packed" order): ``z_j = ζ ω^j``, ``ζ = exp(-πi/L)``, ω the (L/2)-th roots of unity,
-    j < L/2 (together with their conjugates: all L twisted roots). ``p`` real of length n is packed
-    as ``u_m = p_m - i p_{m+L/2}`` so one complex FFT of size L/2 suffices (a quarter of a real
-    FFT of size 2L). Odd L: the odd bins ``k < ⌈L/2⌉`` of a real FFT of size 2L.
-    ``p (..., n)`` real -> ``(..., ⌈L/2⌉)`` complex.
+
+def _eval_twisted(p: torch.Tensor, L: int) -> torch.Tensor:
+    """``Σ_m p_m zᵐ`` at ``L/2`` twisted roots (``z^L = -1``; the other half are conjugates).
+
+    "Packed" order: ``z_j = ζ ω^j``, ``ζ = exp(-πi/L)``, ω the (L/2)-th roots of unity, j < L/2
+    (together with their conjugates: all L twisted roots). ``p`` real of length n is packed as
+    ``u_m = p_m - i p_{m+L/2}`` so one complex FFT of size L/2 suffices (a quarter of a real FFT
+    of size 2L). L even. ``p (..., n)`` real -> ``(..., L/2)`` complex.
     """
+    _check_even(L)
     n = p.shape[-1]
-    if L % 2:
-        if n > 2 * L:  # z^(2L) = 1: fold
-            q = -(-n // (2 * L))
-            p = torch.nn.functional.pad(p, (0, q * 2 * L - n))
-            p = p.reshape(*p.shape[:-1], q, 2 * L).sum(-2)
-        return torch.fft.rfft(p, n=2 * L)[..., 1::2]
     if n > L:
         p, n = _fold_antiperiodic(p, L), L
     M = L // 2
@@ -121,11 +120,7 @@ def _eval_twisted(p: torch.Tensor, L: int) -> torch.Tensor:
 
 def _inverse_twisted(Khat: torch.Tensor, L: int) -> torch.Tensor:
     """Inverse of :func:`_eval_twisted`: the real ``K (..., L)`` with ``Σ_l K_l z_kˡ = Khat_k``."""
-    if L % 2:
-        # the anti-periodic extension (K, -K) of length 2L has spectrum 2 K̂ at odd bins, 0 at even
-        spec = torch.zeros(*Khat.shape[:-1], L + 1, dtype=Khat.dtype, device=Khat.device)
-        spec[..., 1::2] = 2 * Khat
-        return torch.fft.irfft(spec, n=2 * L)[..., :L]
+    _check_even(L)
     M = L // 2
     real = Khat.real.dtype
     u = torch.fft.ifft(Khat, n=M) * _twiddle(M, L, -1, real, Khat.device)
@@ -134,8 +129,8 @@ def _inverse_twisted(Khat: torch.Tensor, L: int) -> torch.Tensor:
 
 def _z_half(L: int, dtype: torch.dtype, device) -> torch.Tensor:
     """The evaluation points of :func:`_eval_twisted`, in its order."""
-    k = torch.arange((L + 1) // 2, dtype=torch.float64)
-    k = 2 * k if L % 2 == 0 else k
+    _check_even(L)
+    k = 2 * torch.arange(L // 2, dtype=torch.float64)
     return torch.polar(torch.ones_like(k), -2 * math.pi * (k + 0.5) / L).to(
         dtype=_COMPLEX.get(dtype, torch.complex128), device=device
     )

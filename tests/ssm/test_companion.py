@@ -200,7 +200,7 @@ def test_bad_inputs():
         companion_kernel(torch.zeros(3), torch.zeros(3), torch.zeros(3), 0)
 
 
-@pytest.mark.parametrize("L", [2, 6, 8, 33, 34, 64])
+@pytest.mark.parametrize("L", [2, 6, 8, 34, 64, 66])
 @pytest.mark.parametrize("n", [1, 5, 17, 70, 130])
 def test_twisted_evaluation_and_inverse(L, n):
     """Packed evaluation at the twisted roots vs direct Horner sums; the inverse recovers K."""
@@ -216,3 +216,5 @@ def test_twisted_evaluation_and_inverse(L, n):
     assert torch.allclose(val, ref, atol=1e-10 * max(1.0, float(ref.abs().max())))
     K = torch.randn(3, L, dtype=torch.float64, generator=g)
     assert torch.allclose(_inverse_twisted(_eval_twisted(K, L), L), K, atol=1e-12)
+    with pytest.raises(ValueError, match="even length"):  # odd L is done as L + 1 by the callers
+        _eval_twisted(p, L + 1)
