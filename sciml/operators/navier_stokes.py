@@ -47,6 +47,18 @@ def _derivative_symbols(
     return dx.expand(half), dy.expand(half), inv_lap
 
 
+def _dealias_mask(n: int, like: torch.Tensor) -> torch.Tensor:
+    """2/3 rule on the rfft2 half-spectrum (n, n//2+1): 1 where ``|k_x| <= n/3`` and
+    ``|k_y| <= n/3``, else 0, decided on the integer wavenumbers (``3|k| <= n``) so that the
+    boundary mode ``|k| = n/3`` (n divisible by 3) is kept whatever the rounding of the
+    derivative symbols."""
+    like = like.real if like.is_complex() else like
+    k = torch.arange(n, device=like.device)
+    kx = torch.where(k > n // 2, k - n, k).abs()  # FFT order along axis −2
+    ky = torch.arange(n // 2 + 1, device=like.device)  # rfft half-spectrum along axis −1
+    return ((3 * kx[:, None] <= n) & (3 * ky[None, :] <= n)).to(like.dtype)
+
+
 def _advection(
     w_hat: torch.Tensor,
     symbols: tuple[torch.Tensor, ...],
@@ -127,9 +139,7 @@ def navier_stokes_2d(
     d2x, d2y = (rfftn_derivative_symbol((n, n), 1.0, a, 2, like=w).real for a in (0, 1))
     lap = d2x + d2y  # symbol of Δ
     symbols = _derivative_symbols(n, w)
-    # 2/3 rule: keep |k_i| <= n/3 in both directions ((2π k_i)² = −symbol of ∂²_i)
-    cut = (2 * math.pi * n / 3) ** 2
-    dealias = ((-d2x <= cut) & (-d2y <= cut)).to(w.dtype)
+    dealias = _dealias_mask(n, w)
     f_hat = 0.0 if forcing is None else torch.fft.rfft2(torch.as_tensor(forcing).to(w))
     cn_plus = 1.0 - 0.5 * h * visc * lap
     cn_minus = 1.0 + 0.5 * h * visc * lap

@@ -3,6 +3,7 @@ field metrics, and the paper's optimiser (Adam, weight decay 1e-4, StepLR)."""
 
 from __future__ import annotations
 
+import numbers
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,10 +30,14 @@ __all__ = [
 def rollout(model: nn.Module, x: torch.Tensor, steps: int) -> torch.Tensor:
     """Autoregressive prediction: ``x`` (B, T_in, *S) past frames → (B, steps, *S).
 
-    Each step predicts ``out_channels`` new frames from the last T_in frames and appends them.
+    Each step predicts ``out_channels`` new frames from the last T_in frames and appends them
+    (a model may predict more frames per call than it reads: the last T_in frames are fed back).
     """
     if x.ndim < 3:
         raise ValueError(f"x: expected (B, T_in, *S) frames, got shape {tuple(x.shape)}")
+    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 1:
+        raise ValueError(f"steps: expected an int >= 1 (frames to predict), got {steps!r}")
+    t_in = x.shape[1]
     preds = []
     made = 0
     cur = x
@@ -40,7 +45,7 @@ def rollout(model: nn.Module, x: torch.Tensor, steps: int) -> torch.Tensor:
         p = model(cur)
         preds.append(p)
         made += p.shape[1]
-        cur = torch.cat([cur[:, p.shape[1] :], p], dim=1)
+        cur = torch.cat([cur, p], dim=1)[:, -t_in:]
     return torch.cat(preds, dim=1)[:, :steps]
 
 

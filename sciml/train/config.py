@@ -40,6 +40,7 @@ class TrainerConfig:
         early_stopping_patience: stop after this many validations in a row without an
             improvement of ``monitor`` (None: never stop early). With ``val_every_steps`` it
             counts validation events (step-level and epoch-end) and may stop inside an epoch.
+            A NaN monitored value counts as an event without improvement (never the best).
         monitor: ``"val_loss"``, ``"train_loss"`` or the name of a metric (``"rel_l2"`` or
             ``"val_rel_l2"``); drives early stopping, ``best.pt`` and ReduceLROnPlateau.
         mode: ``"min"`` or ``"max"``: whether a smaller or larger ``monitor`` is better.

@@ -56,6 +56,7 @@ _TRAJECTORY_FIELDS = (
     "shuffle",
     "drop_last",
     "dtype",
+    "scheduler_interval",
 )
 
 
@@ -694,8 +695,12 @@ class Trainer:
     def _update_early_stopping(self, stop: _EarlyStopping, value: float | None, epoch: int) -> bool:
         if value is None:
             return False
-        better = (
+        # a NaN is never an improvement (and so never becomes the best value that every later
+        # value would have to beat: NaN comparisons are all False); it counts as a bad event.
+        # A NaN best restored from an older checkpoint is treated as no best yet.
+        better = not math.isnan(value) and (
             stop.best is None
+            or math.isnan(stop.best)
             or (self.config.mode == "min" and value < stop.best)
             or (self.config.mode == "max" and value > stop.best)
         )

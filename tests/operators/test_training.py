@@ -191,3 +191,26 @@ def test_rounds_per_epoch_split_each_epoch_into_disjoint_parts():
     assert len(hist2) == 2 and hist2[-1]["epoch"] == pytest.approx(0.4)
     with pytest.raises(ValueError, match="rounds_per_epoch"):
         fit_for_time(torch.nn.Conv2d(1, 1, 1), ds, 1.0, cfg, rounds_per_epoch=11)
+
+
+class _Linear3(torch.nn.Module):
+    """Two frames in, three frames out: fixed linear combinations of the input frames."""
+
+    def forward(self, x):
+        a, b = x[:, 0], x[:, 1]
+        return torch.stack([a + b, a - 2 * b, 0.5 * a + b], dim=1)
+
+
+def test_rollout_with_more_frames_out_than_in_matches_a_manual_loop():
+    x = torch.randn(2, 2, 3, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    frames = list(x.unbind(1))  # reference: feed back the last T_in = 2 frames each call
+    while len(frames) < 2 + 7:
+        a, b = frames[-2], frames[-1]
+        frames += [a + b, a - 2 * b, 0.5 * a + b]
+    torch.testing.assert_close(rollout(_Linear3(), x, 7), torch.stack(frames[2:9], dim=1))
+
+
+@pytest.mark.parametrize("steps", [0, -1, 1.5])
+def test_rollout_rejects_bad_steps(steps):
+    with pytest.raises(ValueError, match="steps"):
+        rollout(_Shift(), torch.zeros(1, 3, 4, 4), steps)

@@ -260,3 +260,10 @@ def test_load_checkpoint_errors(tmp_path):
     (tmp_path / "junk.pt").write_bytes(b"not a checkpoint")
     with pytest.raises(ValueError, match="could not read checkpoint"):
         load_checkpoint(tmp_path / "junk.pt")
+
+
+def test_resume_with_a_changed_scheduler_interval_warns(tmp_path):
+    # stepping the scheduler per step instead of per epoch changes the trajectory
+    _trainer(tmp_path, 1).fit(_TRAIN, _VAL)
+    with pytest.warns(UserWarning, match=r"scheduler_interval: 'epoch' -> 'step'"):
+        _trainer(tmp_path, 2, resume=True, scheduler_interval="step").fit(_TRAIN, _VAL)

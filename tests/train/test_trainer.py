@@ -654,3 +654,81 @@ def test_val_every_steps_bad_values():
     trainer = Trainer(linear(), mse, config=_cfg(val_every_steps=2))
     with pytest.raises(ValueError, match="val_every_steps=2 needs val_dataset"):
         trainer.fit(regression_data(n=8))
+
+
+@pytest.mark.parametrize("mode", ["min", "max"])
+def test_nan_validation_is_never_the_best_state(mode, tmp_path):
+    # a NaN at the first validation must not become the value every later one has to beat:
+    # reference (_expected_stop) counts NaN as a validation without improvement
+    nan = float("nan")
+    values = [nan, 1.0, 0.9, 1.1, 0.8] if mode == "min" else [nan, 0.1, 0.2, 0.05, 0.3]
+    assert _expected_stop(values, 2, mode) == len(values)  # never runs out of patience
+    trainer = Trainer(
+        linear(),
+        mse,
+        optimizer=_sgd(0.01),
+        config=_cfg(
+            epochs=len(values),
+            early_stopping_patience=2,
+            monitor="score",
+            mode=mode,
+            out_dir=tmp_path,
+        ),
+        metrics={"score": _scripted_metric(values)},
+    )
+    hist = trainer.fit(regression_data(n=8), val_dataset=regression_data(n=4, seed=1))
+    assert len(hist) == len(values)
+    assert [v["improved"] for v in trainer.validations] == [False, True, True, False, True]
+    best = torch.load(tmp_path / "best.pt", weights_only=True)
+    assert best["epoch"] == 5 and best["value"] == pytest.approx(values[-1])
+
+
+def test_batchnorm_training_and_validation_match_a_hand_written_loop():
+    # BatchNorm (the U-Net/LSM case): batch statistics in training, running statistics in every
+    # validation (step-level and epoch-end), which must not touch them; the epoch loss weights
+    # the last partial batch (4, 4, 2) by its size
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(4, 6), nn.BatchNorm1d(6), nn.Tanh(), nn.Linear(6, 1))
+    ref = copy.deepcopy(net)
+    train, val = regression_data(n=10, seed=3), regression_data(n=5, seed=4)
+    trainer = Trainer(
+        net,
+        mse,
+        optimizer=_sgd(0.05),
+        config=_cfg(epochs=2, batch_size=4, shuffle=False, val_every_steps=2),
+    )
+    hist = trainer.fit(train, val)
+
+    (x, y), (xv, yv) = train.tensors, val.tensors
+    opt = torch.optim.SGD(ref.parameters(), lr=0.05)
+
+    def val_loss() -> float:
+        ref.eval()
+        with torch.no_grad():
+            out = float(((ref(xv) - yv) ** 2).mean())
+        ref.train()
+        return out
+
+    step, vals, expected = 0, [], []
+    for _ in range(2):
+        ref.train()
+        total = 0.0
+        for s in range(0, 10, 4):
+            loss = mse(ref(x[s : s + 4]), y[s : s + 4])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            step += 1
+            total += float(loss.detach()) * len(x[s : s + 4])
+            if step % 2 == 0:
+                vals.append(val_loss())
+        expected.append((total / 10, val_loss()))
+    assert [v["step"] for v in trainer.validations] == [2, 3, 4, 6]
+    assert [v["val_loss"] for v in trainer.validations] == pytest.approx(
+        vals[:1] + [expected[0][1]] + vals[1:], rel=1e-6
+    )
+    for h, (tl, vl) in zip(hist, expected):
+        assert h["train_loss"] == pytest.approx(tl, rel=1e-6)
+        assert h["val_loss"] == pytest.approx(vl, rel=1e-6)
+    for (name, a), b in zip(trainer.model.state_dict().items(), ref.state_dict().values()):
+        torch.testing.assert_close(a, b, rtol=1e-6, atol=1e-7, msg=name)
