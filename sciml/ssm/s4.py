@@ -143,8 +143,10 @@ class S4(SSMLayer):
     """S4 layer ``(B, L, H) -> (B, L, H)``, L ≤ ``config.l_max``; NPLR init from ``config.measure``.
 
     Parameters per channel: ``Λ`` as ``(log(-Re Λ), Im Λ)``, ``P``, ``B``, ``C̃ = C(I - Ā^{l_max})``,
-    ``log_dt``. Step mode uses the O(N) DPLR recurrence; call :meth:`default_state` (which
-    recomputes ``C = C̃ (I - Ā^{l_max})⁻¹``) after changing the parameters.
+    ``log_dt``. Step mode uses the O(N) DPLR recurrence with ``C = C̃ (I - Ā^{l_max})⁻¹`` and the
+    other step quantities from :meth:`setup_step`, redone automatically when a parameter has
+    changed since (an optimiser step, ``load_state_dict``, a dtype or device move) — also in the
+    middle of a stream.
     """
 
     def __init__(
@@ -188,6 +190,7 @@ class S4(SSMLayer):
         with torch.no_grad():
             self.D.copy_(torch.randn(H, generator=g))
         self._step_cache: tuple | None = None
+        self._step_key: tuple | None = None
 
     def ssm_parameters(self):
         """``(Λ (H,n), P (H,r,n), B (H,n), C̃ (H,n), dt (H,))``."""
@@ -226,6 +229,16 @@ class S4(SSMLayer):
         )
         M = M + torch.eye(P.shape[-2], dtype=M.dtype, device=M.device)
         self._step_cache = (Lam, P, C, Bbar[:, :n], dt, Dinv, torch.linalg.inv(M))
+        self._step_key = self._parameter_key()
+
+    def _parameter_key(self) -> tuple:
+        """Identifies the parameter values the step cache was built from: in-place updates bump
+        ``_version``, ``.to()``/``.double()`` replace the storage; with grad mode, since a cache
+        built without grad would silently cut the SSM parameters out of the graph."""
+        params = (self.log_dt, self.log_L_real, self.L_imag, self.P, self.B, self.C_tilde)
+        return (torch.is_grad_enabled(),) + tuple(
+            (p._version, p.data_ptr(), p.dtype, p.device) for p in params
+        )
 
     def _apply_Abar(self, x: torch.Tensor) -> torch.Tensor:
         Lam, P, _, _, dt, Dinv, Minv = self._step_cache
@@ -244,7 +257,7 @@ class S4(SSMLayer):
         )
 
     def _ssm_step(self, u: torch.Tensor, state: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        if self._step_cache is None:
+        if self._step_cache is None or self._step_key != self._parameter_key():
             self.setup_step()
         _, _, C, Bbar, *_ = self._step_cache
         state = self._apply_Abar(state) + Bbar * u[..., None]

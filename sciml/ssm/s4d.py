@@ -51,6 +51,15 @@ def s4d_init(init: str, n_modes: int, *, dtype: torch.dtype = torch.float64) -> 
     return lam[n_modes:].to(cdtype)  # sorted by Im: the upper half has Im >= 0
 
 
+def _expm1(z: torch.Tensor) -> torch.Tensor:
+    """``exp(z) - 1`` for complex ``z = x + iy`` without cancellation near 0, in real arithmetic
+    (every device): ``expm1(x) cos y - 2 sin²(y/2) + i eˣ sin y``."""
+    x, y = z.real, z.imag
+    return torch.complex(
+        torch.expm1(x) * torch.cos(y) - 2 * torch.sin(y / 2) ** 2, torch.exp(x) * torch.sin(y)
+    )
+
+
 def s4d_discretize(
     A: torch.Tensor, dt: torch.Tensor, method: str = "zoh", B: torch.Tensor | None = None
 ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -58,6 +67,9 @@ def s4d_discretize(
 
     ZOH: ``Ā = exp(ΔA)``, ``B̄ = (exp(ΔA) - 1)/A · B``. Bilinear: ``Ā = (1 + ΔA/2)/(1 - ΔA/2)``,
     ``B̄ = Δ B/(1 - ΔA/2)``. ``B`` defaults to ones.
+
+    ZOH's ``exp(ΔA) - 1`` is computed without cancellation (:func:`_expm1`): subtracting 1 from
+    ``exp(ΔA)`` loses ``log₁₀(1/|ΔA|)`` digits (Δ = 1e-4, |A| = ½: 1e-3 relative error in float32).
     """
     if method not in _DISC:
         raise ValueError(f"discretization: expected one of {_DISC}, got {method!r}")
@@ -65,8 +77,7 @@ def s4d_discretize(
     if B is None:
         B = torch.ones_like(A)
     if method == "zoh":
-        Abar = torch.exp(dtA)
-        return Abar, (Abar - 1) / A * B
+        return torch.exp(dtA), _expm1(dtA) / A * B
     den = 1 - dtA / 2
     return (1 + dtA / 2) / den, dt[..., None] * B / den
 

@@ -44,3 +44,23 @@ def test_generator_layout():
     assert out["splits"]["train"]["series_p3"].shape == (50,)
     assert out["splits"]["test"]["series_p2"].shape == (10,)
     assert out["coords"]["phi_p3"].shape == (3,)
+
+
+def test_optimal_forecast_and_its_mse_from_companion_matrix_powers():
+    """State-space form of AR(p): ``s_t = (x_t, …, x_{t-p+1})``, ``s_{t+1} = F s_t + e_1 ε``.
+    The conditional mean at step h is ``e_1ᵀ F^h s_t`` and its error variance
+    ``σ² Σ_{j<h} (e_1ᵀ F^j e_1)²`` — explicit matrix powers, no recursion shared with the code."""
+    phi = stable_ar_coefficients(5, seed=3)
+    p, h, sigma = 5, 12, 0.6
+    F = np.zeros((p, p))
+    F[0] = phi
+    F[1:, :-1] = np.eye(p - 1)
+    hist = np.random.default_rng(0).normal(size=(4, 9))
+    s = hist[:, ::-1][:, :p]  # most recent first
+    ref = np.stack([s @ np.linalg.matrix_power(F, j).T[:, 0] for j in range(1, h + 1)], -1)
+    got = ar_optimal_forecast(torch.as_tensor(phi), torch.as_tensor(hist), h).numpy()
+    np.testing.assert_allclose(got, ref, rtol=1e-12, atol=1e-12)
+    psi = [np.linalg.matrix_power(F, j)[0, 0] for j in range(h)]
+    np.testing.assert_allclose(
+        ar_forecast_mse(phi, sigma, h), sigma**2 * np.cumsum(np.square(psi)), rtol=1e-12
+    )

@@ -73,3 +73,31 @@ def test_bad_inputs():
         layer(torch.zeros(1, 17, 2))
     with pytest.raises(ValueError, match="measure"):
         S4(2, S4Config(measure="legx"))
+
+
+def test_step_mode_follows_parameter_and_dtype_changes_mid_stream():
+    """A stream continued with its state after an optimiser step (or a ``.double()``) must use
+    the new parameters: the step outputs equal conv mode (itself checked against dense powers
+    above) of the updated layer from the same state. Before, the O(N) step quantities were
+    cached at the first step: 0.5 absolute error after an update, a dtype error after
+    ``.double()``."""
+    g = torch.Generator().manual_seed(0)
+    layer = S4(3, S4Config(d_state=8, l_max=64), seed=0).double().eval()
+    u = torch.randn(2, 40, 3, dtype=torch.float64, generator=g)
+    _, state = layer.forward_recurrent(u[:, :10])  # builds the step cache
+    opt = torch.optim.SGD(layer.parameters(), lr=0.05)
+    layer.kernel(64).square().sum().backward()
+    opt.step()  # in-place updates of every SSM parameter
+    # a zero state made by hand: default_state would refresh the cache and hide the bug
+    zero = torch.zeros(2, 3, 4, dtype=torch.complex128)
+    y_step, _ = layer.forward_recurrent(u[:, 10:], zero)
+    with torch.no_grad():
+        y_conv = layer(u[:, 10:])
+    assert float((y_step - y_conv).detach().abs().max()) < 1e-10 * float(y_conv.abs().max())
+
+    f32 = S4(3, S4Config(d_state=8, l_max=64), seed=1).eval()
+    f32.default_state(2)  # cache in float32
+    f32.double()
+    with torch.no_grad():
+        y_step, _ = f32.forward_recurrent(u, zero)
+        assert float((y_step - f32(u)).abs().max()) < 1e-10 * float(f32(u).abs().max())

@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 import torch
 
@@ -86,3 +87,32 @@ def test_bad_inputs():
         S4D(2)(torch.zeros(1, 5, 3))
     with pytest.raises(TypeError, match="u"):
         S4D(2)([[0.0, 1.0]])
+
+
+def test_zoh_equals_matrix_exponential_and_float32_input_matrix_is_accurate():
+    """ZOH against ``scipy.linalg.expm`` of the augmented matrix ``[[ΔA, ΔB], [0, 0]]`` (whose
+    exponential holds ``Ā`` and ``B̄``) in float64; in float32 ``B̄`` must keep float32 accuracy
+    at small Δ (``exp(ΔA) - 1`` used to cancel: 1e-3 relative error at Δ = 1e-4)."""
+    from scipy.linalg import expm
+
+    A = s4d_init("lin", 8).to(torch.complex128)
+    A = torch.cat([A, torch.complex(-torch.rand(4, dtype=torch.float64) - 0.01, A.imag[:4])])
+    dt = torch.tensor([1e-4, 1e-3, 3e-2, 1e-1], dtype=torch.float64)
+    B = torch.complex(
+        torch.randn(4, 12, dtype=torch.float64), torch.randn(4, 12, dtype=torch.float64)
+    )
+    Ab, Bb = s4d_discretize(A.expand(4, 12), dt, "zoh", B)
+    for h in range(4):
+        for n in range(12):
+            d = dt[h].item()
+            M = expm(np.array([[d * A[n].item(), d * B[h, n].item()], [0.0, 0.0]]))
+            assert abs(Ab[h, n].item() - M[0, 0]) < 1e-14
+            assert abs(Bb[h, n].item() - M[0, 1]) < 1e-12 * abs(M[0, 1])
+    # float32: the same parameters rounded to float32; reference: expm of those in float64
+    A32, dt32, B32 = A.to(torch.complex64), dt.float(), B.to(torch.complex64)
+    _, Bb32 = s4d_discretize(A32.expand(4, 12), dt32, "zoh", B32)
+    for h in range(4):
+        for n in range(12):
+            d, a, b = float(dt32[h]), complex(A32[n]), complex(B32[h, n])
+            ref = expm(np.array([[d * a, d * b], [0.0, 0.0]]))[0, 1]
+            assert abs(complex(Bb32[h, n]) - ref) < 2e-6 * abs(ref)
