@@ -10,6 +10,7 @@ import argparse
 import difflib
 import importlib
 import json
+import os
 import re
 import sys
 import traceback
@@ -257,6 +258,18 @@ def _check_device(device: str) -> None:
             )
 
 
+def _check_out(out: Path) -> None:
+    """Create the output root up front: a path that cannot hold run directories (a file, a
+    folder below a file, no write permission) is a usage error, not a traceback mid-run."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        why = exc.strerror or type(exc).__name__
+        raise UsageError(f"--out {out}: cannot create the output directory ({why})") from exc
+    if not os.access(out, os.W_OK | os.X_OK):
+        raise UsageError(f"--out {out}: the output directory is not writable")
+
+
 def _cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     options = parse_options(args.options)
     reg = _discover()
@@ -274,6 +287,7 @@ def _cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
                 raise _unknown("benchmark", name, list(reg.benchmarks))
             benches.append(reg.benchmarks[name])
     _check_device(args.device)
+    _check_out(args.out)
     for spec in reg.datasets.values():  # so that run(ctx) can call sciml.data.get_dataset
         try:
             _register_datasets([spec])

@@ -23,6 +23,25 @@ class RunRecord:
     data: dict[str, Any]
 
 
+def _check_record(data: Any) -> None:
+    """Raise ValueError unless ``data`` has the shape the runner writes (what the table reads)."""
+    if not isinstance(data, dict) or "name" not in data or "status" not in data:
+        raise ValueError("missing 'name' or 'status'")
+    metrics = data.get("metrics") or {}
+    if not isinstance(metrics, dict):
+        raise ValueError(f"'metrics' must be an object, got {type(metrics).__name__}")
+    for key, value in metrics.items():
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+            raise ValueError(f"metric {key!r} must be a number or null, got {value!r}")
+    refs = data.get("references") or {}
+    if not isinstance(refs, dict) or not all(isinstance(r, dict) for r in refs.values()):
+        raise ValueError("'references' must map metric -> {'value': ..., 'source': ...}")
+    for key, ref in refs.items():
+        value = ref.get("value")
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+            raise ValueError(f"reference {key!r} must be a number or null, got {value!r}")
+
+
 def collect_runs(root: str | os.PathLike) -> tuple[list[RunRecord], list[str]]:
     """Find every ``metrics.json`` below ``root``; return the records and warnings for bad files."""
     root = Path(root)
@@ -31,8 +50,7 @@ def collect_runs(root: str | os.PathLike) -> tuple[list[RunRecord], list[str]]:
     for path in sorted(root.rglob("metrics.json")):
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-            if not isinstance(data, dict) or "name" not in data or "status" not in data:
-                raise ValueError("missing 'name' or 'status'")
+            _check_record(data)
         except (OSError, ValueError) as exc:
             warnings.append(f"skipping {path}: {type(exc).__name__}: {exc}")
             continue

@@ -183,7 +183,7 @@ def run_benchmark(
         status, reason = "skipped", exc.reason
     except KeyboardInterrupt as exc:
         status, reason, interrupted = "failed", "interrupted (KeyboardInterrupt)", exc
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:  # sys.exit() in benchmark code is a failure too
         status, reason = "failed", _short_reason(exc)
         ctx.log("".join(traceback.format_exception(exc)).rstrip(), console=False)
     wall = time.perf_counter() - t0

@@ -337,3 +337,91 @@ def test_data_generate_with_real_sciml_data(fake_root, tmp_path, capsys):
         assert capsys.readouterr().out.strip() == line
     finally:
         sdata.unregister_dataset("alpha-data")
+
+
+def test_out_that_cannot_hold_run_directories_is_a_usage_error(fake_root, tmp_path, capsys):
+    """``--out`` naming a file, or a folder below a file, is exit code 2 with a message naming
+    ``--out`` (it used to escape as a FileExistsError / NotADirectoryError traceback)."""
+    afile = tmp_path / "afile"
+    afile.write_text("not a directory")
+    for out in (afile, afile / "sub"):
+        assert main(["run", "alpha-ok", "--out", str(out)]) == 2
+        err = capsys.readouterr().err
+        assert f"--out {out}" in err and "Traceback" not in err
+    assert afile.read_text() == "not a directory"
+
+
+def test_benchmark_calling_sys_exit_is_recorded_as_failed(fake_root, tmp_path, capsys):
+    """``sys.exit`` inside ``run(ctx)`` is a failed run with a complete metrics.json, and the
+    next benchmark still runs (it used to leave no metrics.json and end the whole command)."""
+    write_tree(
+        fake_root,
+        {
+            "eps/__init__.py": "",
+            "eps/bench.py": """
+                import sys
+
+
+                def run(ctx):
+                    ctx.log("giving up")
+                    sys.exit(3)
+
+
+                BENCHMARKS = [{"name": "eps-exit", "description": "exits", "run": run}]
+            """,
+        },
+    )
+    out_root = tmp_path / "runs"
+    assert main(["run", "eps-exit", "beta-one", "--out", str(out_root)]) == 1
+    capsys.readouterr()
+    (run_dir,) = _run_dirs(out_root, "eps-exit")
+    record = _load(run_dir / "metrics.json")
+    assert record["status"] == "failed" and record["reason"] == "SystemExit: 3"
+    assert "giving up" in (run_dir / "log.txt").read_text()
+    (beta,) = _run_dirs(out_root, "beta-one")
+    assert _load(beta / "metrics.json")["status"] == "ok"
+
+
+def test_report_skips_malformed_metrics_files_with_a_warning(fake_root, tmp_path, capsys):
+    out_root = tmp_path / "runs"
+    assert main(["run", "beta-one", "--out", str(out_root)]) == 0
+    bad = {
+        "str_metric": {"name": "x", "status": "ok", "metrics": {"a": "oops"}},
+        "list_metrics": {"name": "y", "status": "ok", "metrics": [1, 2]},
+        "bad_ref": {"name": "z", "status": "ok", "metrics": {}, "references": {"a": 3}},
+    }
+    for sub, data in bad.items():
+        (out_root / sub).mkdir()
+        (out_root / sub / "metrics.json").write_text(json.dumps(data))
+    capsys.readouterr()
+    assert main(["report", str(out_root)]) == 0
+    out, err = capsys.readouterr()
+    assert "1 runs: 1 ok, 0 failed, 0 skipped." in out
+    warned = [line for line in err.splitlines() if line.startswith("warning: skipping")]
+    assert sorted(Path(line.split()[2]).parent.name for line in warned) == sorted(bad)
+
+
+def test_runs_started_in_the_same_second_get_distinct_directories(tmp_path):
+    """Eight runs of one benchmark started in the same second (threads racing on mkdir): eight
+    fresh directories, ``<name>-<stamp>`` then ``-2`` … ``-8``."""
+    import datetime as dt
+    import threading
+
+    from sciml.bench.runner import make_run_dir
+
+    when = dt.datetime(2026, 1, 2, 3, 4, 5)
+    got: list[Path] = []
+    barrier = threading.Barrier(8)
+
+    def go():
+        barrier.wait()
+        got.append(make_run_dir(tmp_path / "runs", "bench-x", when))
+
+    threads = [threading.Thread(target=go) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    stem = "bench-x-20260102-030405"
+    assert sorted(p.name for p in got) == sorted([stem] + [f"{stem}-{i}" for i in range(2, 9)])
+    assert all(p.is_dir() and not any(p.iterdir()) for p in got)
