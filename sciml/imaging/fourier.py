@@ -123,7 +123,9 @@ class MultiCoilFourier(Linop):
         return self.mask.to(device=x.device, dtype=x.real.dtype)[:, None]
 
     def _s(self, x):
-        dtype = x.dtype if x.is_complex() else torch.complex128
+        # the complex dtype of the input's precision (float32 -> complex64, as fftc does)
+        real_to_complex = {torch.float32: torch.complex64}
+        dtype = x.dtype if x.is_complex() else real_to_complex.get(x.dtype, torch.complex128)
         return self.maps.to(device=x.device, dtype=dtype)
 
     def _apply(self, x):

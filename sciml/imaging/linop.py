@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import torch
 
 from . import _vec
@@ -149,10 +150,20 @@ class Zero(Linop):
         return Zero(self.oshape, self.ishape)
 
 
+def _conj(c):
+    """Complex conjugate of a scalar of any kind: Python/NumPy number or 0-d torch tensor."""
+    if isinstance(c, torch.Tensor):
+        return c.conj().resolve_conj()
+    conj = getattr(c, "conjugate", None)
+    return conj() if conj is not None else c
+
+
 class Scale(Linop):
     """``c * A`` for a scalar ``c`` (real or complex)."""
 
     def __init__(self, op: Linop, c: float | complex):
+        if isinstance(c, np.generic):  # torch drops the imaginary part of e.g. np.complex64
+            c = c.item()
         self.op, self.c = op, c
         super().__init__(op.ishape, op.oshape, f"{c}*{op.repr_str}")
 
@@ -160,8 +171,7 @@ class Scale(Linop):
         return _vec.scale(self.op._apply(x), self.c)
 
     def _adjoint_linop(self):
-        c = self.c.conjugate() if isinstance(self.c, complex) else self.c
-        return Scale(self.op.H, c)
+        return Scale(self.op.H, _conj(self.c))
 
 
 class Compose(Linop):

@@ -7,11 +7,12 @@ Iteration (x-first form, Goldstein et al. 2015), with over-relaxation ``ρ`` (Co
     (x, y) ← ρ (x̃, ỹ) + (1 - ρ) (x, y)
 
 Convergence needs ``τ σ ||K||² < 1``. Residuals (Goldstein et al.):
-``p = (x - x̃)/τ - Kᴴ(y - ỹ)``, ``d = (y - ỹ)/σ - K(x - x̃)``; relative versions divide by
-``max(||x̃||/τ, ||Kᴴ ỹ||)`` and ``max(||ỹ||/σ, ||K x̃||)``. Adaptive steps rebalance τ/σ
-(keeping τσ fixed) when one residual dominates the other by a factor ``Δ``; the adaptation
-strength decays geometrically, which preserves convergence. One ``K`` and one ``Kᴴ`` per
-iteration (the images of the iterates are carried along).
+``p = (x - x̃)/τ - Kᴴ(y - ỹ)``, ``d = (y - ỹ)/σ - θ K(x - x̃)`` (elements of
+``∂g(x̃) + Kᴴỹ`` and ``∂f*(ỹ) - K x̃``; the ``θ`` comes from the extrapolation); relative
+versions divide by ``max(||x̃||/τ, ||Kᴴ ỹ||)`` and ``max(||ỹ||/σ, ||K x̃||)``. Adaptive steps
+rebalance τ/σ (keeping τσ fixed) when one residual dominates the other by a factor ``Δ``; the
+adaptation strength decays geometrically, which preserves convergence. One ``K`` and one ``Kᴴ``
+per iteration (the images of the iterates are carried along).
 """
 
 from __future__ import annotations
@@ -116,7 +117,8 @@ class PrimalDualHybridGradient:
         KHyt = K.H._apply(yt)
         dx, dy = _vec.sub(self.x, xt), _vec.sub(self.y, yt)
         p = _vec.norm(_vec.sub(_vec.bmul(dx, inv[0]), _vec.sub(self.KHy, KHyt)))
-        d = _vec.norm(_vec.sub(_vec.bmul(dy, inv[1]), _vec.sub(self.Kx, Kxt)))
+        # y-step optimality: (y - ỹ)/σ + K x̃ + θ K(x̃ - x) ∈ ∂f*(ỹ)
+        d = _vec.norm(_vec.sub(_vec.bmul(dy, inv[1]), _vec.scale(_vec.sub(self.Kx, Kxt), th)))
         rel_p = p / max(_vec.norm(_vec.bmul(xt, inv[0])), _vec.norm(KHyt), 1e-300)
         rel_d = d / max(_vec.norm(_vec.bmul(yt, inv[1])), _vec.norm(Kxt), 1e-300)
         r = self.rho

@@ -46,7 +46,9 @@ def project_linf_ball(x: torch.Tensor, radius: float | torch.Tensor) -> torch.Te
     _check_nonneg(radius, "radius")
     if not isinstance(radius, torch.Tensor) and radius == 0:
         return torch.zeros_like(x)
-    return x / torch.clamp(cabs(x) / radius, min=1.0)
+    # x * min(1, r/|x|): finite for r = 0 and/or x = 0 (x / max(1, |x|/r) gives 0/0 there)
+    mag = cabs(x)
+    return x * torch.clamp(radius / torch.clamp(mag, min=torch.finfo(mag.dtype).tiny), max=1.0)
 
 
 def project_l2_ball(x: torch.Tensor, radius: float, dim: int | tuple | None = None) -> torch.Tensor:
@@ -113,12 +115,18 @@ def svt(x: torch.Tensor, thresh: float | torch.Tensor, method: str = "svd") -> t
     return (u * s_new[..., None, :].to(u.dtype)) @ vh
 
 
-def project_spectral_ball(x: torch.Tensor, radius: float, method: str = "svd") -> torch.Tensor:
+def project_spectral_ball(
+    x: torch.Tensor, radius: float | torch.Tensor, method: str = "svd"
+) -> torch.Tensor:
     """Projection onto ``{Z : ||Z||₂ <= radius}`` (singular values clipped at ``radius``) on a
     batch ``(..., m, n)``, computed as ``x - U (s - radius)₊ Vᴴ`` so that only the excess is
-    rebuilt. ``method`` as in :func:`svt`."""
+    rebuilt. ``radius`` may be a tensor broadcasting against the batch shape ``(...)`` (as the
+    threshold of :func:`svt`, so that the Moreau identity holds per matrix). ``method`` as in
+    :func:`svt`."""
     _check_nonneg(radius, "radius")
     _check_method(method)
+    if isinstance(radius, torch.Tensor):
+        radius = radius[..., None]
     if method == "gram":
         tiny = torch.finfo(x.real.dtype).tiny
         return x - _gram_weighted(

@@ -91,6 +91,16 @@ def _grid_info(A, mask):
     return tuple(fluid.shape), torch.as_tensor(np.flatnonzero(fluid.ravel()))
 
 
+def _first_float_tensor(model) -> torch.Tensor | None:
+    """First floating-point parameter, else buffer, of a torch module (None otherwise)."""
+    if not isinstance(model, torch.nn.Module):
+        return None
+    for t in (*model.parameters(), *model.buffers()):
+        if t.is_floating_point():
+            return t
+    return None
+
+
 class DCDMSolver:
     """DCDM with a direction model ``model``: a torch module mapping (B, 1, *grid) → same, or
     any callable ``r_grid -> q_grid`` (used e.g. for an exact-inverse test "network").
@@ -106,13 +116,10 @@ class DCDMSolver:
         self._bias: dict = {}  # (shape, device) -> f(0) on the grid (debias option)
 
     def _model_device(self, r: torch.Tensor):
-        model = self.model
-        if isinstance(model, torch.nn.Module):
-            p = next(model.parameters(), None)
-            dev = p.device if p is not None else r.device
-            dt = p.dtype if p is not None else torch.float32
-            return dev, dt
-        return r.device, r.dtype
+        """Device and dtype the model's input is built in: those of the module's first floating
+        parameter or buffer; the right-hand side's (float64) for tensor-free modules/callables."""
+        t = _first_float_tensor(self.model)
+        return (t.device, t.dtype) if t is not None else (r.device, r.dtype)
 
     def bias_output(self, shape, device, dtype) -> torch.Tensor:
         """The network's response to a zero input on this grid, f(0) (cached)."""
@@ -152,8 +159,8 @@ class DCDMSolver:
         """
         cfg = self.config
         device = None
-        if isinstance(b, np.ndarray) and isinstance(self.model, torch.nn.Module):
-            p = next(self.model.parameters(), None)
+        if isinstance(b, np.ndarray):
+            p = _first_float_tensor(self.model)
             device = p.device if p is not None else None  # numpy input: solve on the model's device
         b = as_rhs(b, device)
         shape, index = _grid_info(A, mask)
