@@ -88,6 +88,12 @@ from .spectral import SpectralKernel, prune_mask
 
 __all__ = ["GPHMConfig", "GPHMSolution", "GPHMSolver"]
 
+
+def _is_real(v) -> bool:
+    """A real number (Python or NumPy scalar), not a bool."""
+    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+
+
 _PATHS = ("fast", "faithful")
 _PRECONDS = ("slice", "geig", "operator", "spectral", "jacobi", "none")
 
@@ -250,6 +256,33 @@ class GPHMConfig:
             v = getattr(self, name)
             if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
                 raise ValueError(f"{name}: expected a positive finite float, got {v!r}")
+        # values that otherwise turn into NaN losses / NaN solutions or an opaque trace error
+        for name in ("rho_init", "boundary_weight"):
+            v = getattr(self, name)
+            if v is not None and not (_is_real(v) and math.isfinite(v) and v > 0):
+                raise ValueError(f"{name}: expected None or a positive finite float, got {v!r}")
+        lt = self.log_tau_init
+        if (
+            not isinstance(lt, (tuple, list, np.ndarray))
+            or len(lt) != 2
+            or not all(_is_real(v) and math.isfinite(v) for v in lt)
+        ):
+            raise ValueError(
+                f"log_tau_init: expected two finite floats (log τ_1, log τ_2), got {lt!r}"
+            )
+        if not (_is_real(self.tau_step) and self.tau_step > 0):
+            raise ValueError(f"tau_step: expected a positive float, got {self.tau_step!r}")
+        if not (_is_real(self.prune_tol) and 0 <= self.prune_tol < 1):
+            raise ValueError(
+                f"prune_tol: expected a float in [0, 1) (0 disables pruning), got "
+                f"{self.prune_tol!r}"
+            )
+        if self.time_limit is not None and not (
+            _is_real(self.time_limit) and self.time_limit >= 0 and not math.isnan(self.time_limit)
+        ):
+            raise ValueError(
+                f"time_limit: expected None or a number of seconds >= 0, got {self.time_limit!r}"
+            )
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self))

@@ -96,6 +96,8 @@ class SpectralKernel:
             if not (math.isfinite(max_freq) and max_freq > 0):
                 raise ValueError(f"max_freq: expected a positive finite float, got {max_freq!r}")
             freq_scale = min(freq_scale, max_freq)
+        if rho is not None and not (math.isfinite(rho) and rho > 0):
+            raise ValueError(f"rho: expected None or a positive finite float, got {rho!r}")
         if rho is None:
             spacing = freq_scale / max(q - 1, 1)
             rho = math.pi * spacing if self.has_cosine else math.pi * freq_scale / q

@@ -77,3 +77,34 @@ def test_bad_solver_inputs():
         GPHMSolver(ok, GPHMConfig(linear_solver="dense")).solve()
     with pytest.raises(ValueError, match="config"):
         GPHMSolver(ok, GPHMConfig(kernel="stm", nu=0.5))
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"boundary_weight": -5.0},  # made the loss unbounded below: NaN solution
+        {"boundary_weight": float("nan")},
+        {"rho_init": -1.0},  # log of a negative length-scale: a non-SPD K deep in the solve
+        {"rho_init": 0.0},  # log ρ = −inf: a constant kernel, silently
+        {"log_tau_init": (float("nan"), 0.0)},  # NaN loss and NaN U
+        {"log_tau_init": (1.0,)},  # an opaque scan carry-type error
+        {"tau_step": -1.0},
+        {"prune_tol": -1.0},
+        {"prune_tol": 1.5},  # would switch off every component
+        {"time_limit": -1.0},
+        {"time_limit": float("nan")},  # never stops: silently ignored
+    ],
+)
+def test_config_rejects_values_that_gave_nan_or_opaque_errors(bad):
+    """Each of these used to be accepted: the fast path returned a NaN loss and NaN U (negative or
+    NaN λ_b, NaN log τ) or failed far from the cause (ρ <= 0, a 1-element log_tau_init)."""
+    name = next(iter(bad))
+    with pytest.raises(ValueError, match=name):
+        GPHMConfig(**bad)
+    from sciml.gp import SpectralKernel
+
+    with pytest.raises(ValueError, match="rho"):
+        SpectralKernel("gm", 3).init_params(1.0, rho=-0.5)
+    # the accepted edge values still construct
+    GPHMConfig(prune_tol=0.0, time_limit=0.0, boundary_weight=1.0, rho_init=0.1,
+               log_tau_init=[0.0, 1.0])  # fmt: skip
