@@ -30,7 +30,16 @@ def as_numpy(x: Any, *, path: str | os.PathLike[str] | None, key: str) -> np.nda
         x = x.detach().cpu()
         if x.is_conj():
             x = x.resolve_conj()
-        x = x.numpy()
+        if x.is_neg():  # lazy negation, e.g. z.conj().imag: .numpy() refuses it
+            x = x.resolve_neg()
+        try:
+            x = x.numpy()
+        except TypeError as err:  # float8/float4 variants, ...: no NumPy dtype
+            raise DatasetError(
+                f"dtype {x.dtype} has no NumPy/HDF5 equivalent ({err}); convert to float32 first",
+                path=path,
+                key=key,
+            ) from None
     arr = np.asarray(x)
     if arr.dtype.kind not in "biufc":
         raise DatasetError(
@@ -38,7 +47,15 @@ def as_numpy(x: Any, *, path: str | os.PathLike[str] | None, key: str) -> np.nda
             path=path,
             key=key,
         )
-    return arr
+    return native_byte_order(arr)
+
+
+def native_byte_order(arr: np.ndarray) -> np.ndarray:
+    """``arr`` with its dtype in the machine's byte order (same values): torch cannot read
+    big-endian arrays, and HDF5 would otherwise store (and compare) the foreign byte order."""
+    if arr.dtype.isnative:
+        return arr
+    return arr.astype(arr.dtype.newbyteorder("="))
 
 
 def sample_blocks(n: int, sample_bytes: int, block_bytes: int = BLOCK_BYTES) -> Iterator[slice]:

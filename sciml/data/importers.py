@@ -166,7 +166,9 @@ def read_pdebench(path: str | os.PathLike[str], *, max_samples: int | None = Non
                 n = _limit(ref, max_samples)
                 arrays = {k: np.asarray(v[:n]) for k, v in fields.items()}
                 return PDEBenchData(arrays, coords, "single")
-        except OSError as err:
+        except DatasetError:
+            raise
+        except (OSError, RuntimeError, ValueError, KeyError) as err:  # h5py on damaged metadata
             raise DatasetError(f"read failed ({err}); the file may be damaged", path=path) from err
         raise DatasetError(
             "unrecognised PDEBench layout: expected 'nu'+'tensor' (Darcy), 'tensor' [batch, t, "

@@ -34,6 +34,14 @@ def _coord_values(obj: h5py.Dataset) -> np.ndarray:
     return np.asarray(obj[()])
 
 
+def _check_opened(obj: Any, path: str, key: str) -> None:
+    """h5py's ``Group.get``/``items`` give None for a link whose object cannot be opened."""
+    if obj is None:
+        raise DatasetError(
+            "cannot open this object; the file is damaged (bad object header?)", path=path, key=key
+        )
+
+
 class ArrayView:
     """Lazy, read-only view of one array in an open dataset file.
 
@@ -91,7 +99,7 @@ class ArrayView:
             if isinstance(first, list | np.ndarray) and np.asarray(first).dtype.kind in "iu":
                 return self._gather(np.asarray(first), rest)
             return np.asarray(self._ds[index])
-        except OSError as err:
+        except (OSError, RuntimeError) as err:
             raise DatasetError(
                 f"read failed ({err}); the file may be damaged", path=self._file.path, key=self.key
             ) from err
@@ -193,6 +201,17 @@ class DatasetFile:
             ) from err
         try:
             self._validate()
+        except DatasetError:
+            self.close()
+            raise
+        except (OSError, RuntimeError, ValueError, KeyError) as err:
+            # h5py reports damaged metadata (object headers, attributes, links) in several ways
+            self.close()
+            raise DatasetError(
+                f"cannot read the file's structure; truncated or damaged? "
+                f"({type(err).__name__}: {err})",
+                path=self.path,
+            ) from err
         except BaseException:
             self.close()
             raise
@@ -266,7 +285,12 @@ class DatasetFile:
         self.attrs: dict[str, Any] = attrs
 
         for g in GROUPS:
-            obj = f.get(g, getclass=True)
+            try:
+                obj = f.get(g, getclass=True)
+            except (OSError, RuntimeError, ValueError, KeyError) as err:
+                raise DatasetError(
+                    f"cannot open group '{g}/'; the file is damaged ({err})", path=path, key=g
+                ) from err
             if obj is None:
                 raise MissingKeyError(f"group '{g}/' is missing", path=path, key=g)
             if obj is not h5py.Group:
@@ -278,6 +302,7 @@ class DatasetFile:
             items: dict[str, ArrayView] = {}
             for key in group:
                 obj = group.get(key)
+                _check_opened(obj, path, f"{split}/{key}")
                 if not isinstance(obj, h5py.Dataset):
                     raise DatasetError(
                         "expected an array (HDF5 dataset), got a group",
@@ -298,6 +323,7 @@ class DatasetFile:
         try:
             coords = {}
             for name, obj in f["coords"].items():
+                _check_opened(obj, path, f"coords/{name}")
                 if not isinstance(obj, h5py.Dataset):
                     raise DatasetError(
                         "expected an array, got a group", path=path, key=f"coords/{name}"
@@ -305,17 +331,19 @@ class DatasetFile:
                 coords[name] = _coord_values(obj)
             stats: dict[str, Mapping[str, np.ndarray]] = {}
             for key, obj in f["stats"].items():
+                _check_opened(obj, path, f"stats/{key}")
                 if not isinstance(obj, h5py.Group):
                     raise DatasetError(
                         "expected a group of statistics", path=path, key=f"stats/{key}"
                     )
                 entries = {}
                 for s, d in obj.items():
+                    _check_opened(d, path, f"stats/{key}/{s}")
                     if not isinstance(d, h5py.Dataset):
                         raise DatasetError("expected an array", path=path, key=f"stats/{key}/{s}")
                     entries[s] = np.asarray(d[()])
                 stats[key] = _Group(entries, path=path, prefix=f"stats/{key}/", what="statistic")
-        except OSError as err:
+        except (OSError, RuntimeError) as err:
             raise DatasetError(f"cannot read coords/stats ({err})", path=path) from err
         self.coords: Mapping[str, np.ndarray] = _Group(
             coords, path=path, prefix="coords/", what="coordinate"

@@ -17,6 +17,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from ._arrays import native_byte_order
 from .errors import DatasetError, MissingKeyError
 from .reader import ArrayView, DatasetFile, open_dataset
 from .stats import denormalize as _denormalize
@@ -33,7 +34,8 @@ def _complex_of(dtype: torch.dtype) -> torch.dtype:
 
 
 def _to_tensor(a: np.ndarray, float_dtype: torch.dtype | None) -> torch.Tensor:
-    t = torch.from_numpy(np.asarray(a, order="C"))  # (ascontiguousarray would make 0-d 1-d)
+    # (ascontiguousarray would make 0-d 1-d); files from other tools may be big-endian
+    t = torch.from_numpy(native_byte_order(np.asarray(a, order="C")))
     if float_dtype is None:
         return t
     if t.is_complex():
@@ -84,7 +86,8 @@ class _H5Dataset(Dataset):
                 path=self.path,
                 key=f"stats/{key}",
             )
-        return np.asarray(f.stats[key]["mean"]), np.asarray(f.stats[key]["std"])
+        mean, std = np.asarray(f.stats[key]["mean"]), np.asarray(f.stats[key]["std"])
+        return native_byte_order(mean), native_byte_order(std)
 
     def _arrays(self) -> Mapping[str, ArrayView]:
         """The split's array views, opening the file in this process on first use."""

@@ -132,7 +132,8 @@ def write_dataset(
     Args:
         path: destination ``.h5`` file (parent directories are created).
         splits: ``{"train": {"x": (N_train, ...), "y": ...}, "val": {...}, "test": {...}}``;
-            any non-empty subset of train/val/test; NumPy arrays, torch tensors or lists. Every
+            any non-empty subset of train/val/test; NumPy arrays (stored in the machine's byte
+            order), torch tensors or lists. Every
             split holds the same keys; a key has the same trailing shape and dtype in all splits
             (axis 0, the sample axis, may differ).
         name: dataset name (root attribute ``name``).
@@ -140,7 +141,8 @@ def write_dataset(
         params: generator parameters, stored as JSON text.
         coords: axes to store under ``coords/`` (name -> array): numbers, strings (e.g. channel
             names) or ``datetime64`` time stamps (stored as int64 ticks with the unit in the
-            attribute ``datetime64_unit``; read back as ``datetime64``).
+            attribute ``datetime64_unit``; read back as ``datetime64``; multiplied units such
+            as ``datetime64[10s]`` come back in their base unit, ``datetime64[s]``).
         stats: ``"auto"`` (default): mean/std of every real floating key of ``train`` over the
             sample axis (for ``kind="timeseries"``: over all axes but the last, i.e. per
             channel), skipping keys whose train array has NaN/Inf; ``None``: no statistics; or a
@@ -263,7 +265,9 @@ def write_dataset(
                     _write_array(f[split], k, a, compression)
             for cname, a in coord_arrays.items():
                 if a.dtype.kind == "M":  # datetime64: int64 ticks + unit attribute
-                    unit = np.datetime_data(a.dtype)[0]
+                    unit, count = np.datetime_data(a.dtype)
+                    if count != 1:  # e.g. datetime64[10s]: ticks of the base unit, same times
+                        a = a.astype(f"datetime64[{unit}]")
                     d = f["coords"].create_dataset(cname, data=a.astype(np.int64))
                     d.attrs[DATETIME_UNIT_ATTR] = unit
                 elif a.dtype.kind == "U":

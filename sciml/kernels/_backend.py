@@ -379,6 +379,14 @@ def backend(x: Any) -> Any:
     return _CACHE[key]
 
 
+def convert_all(be: Any, *arrays: Any) -> list[Array]:
+    """``arrays`` in ``be``'s library. Arrays of another library (NumPy) are converted onto the
+    device of the first array already in ``be``'s library, never onto the device of a NumPy array
+    (which would move a CUDA computation to the CPU)."""
+    like = next((a for a in arrays if backend(a).name == be.name), None)
+    return [a if backend(a).name == be.name else be.asarray(a, like=like) for a in arrays]
+
+
 def common_backend(*arrays: Any, names: tuple[str, ...]) -> Any:
     """The backend shared by all arrays; NumPy inputs mixed with torch/JAX are converted."""
     kinds = {backend(a).name for a in arrays}

@@ -2,6 +2,7 @@
 (and their Fourier symbols on rfftn half-spectra).
 
 torch, JAX and NumPy arrays in, the same kind out (on the input's device); differentiable.
+Floating inputs keep their precision; integer inputs are transformed in float64 in every library.
 """
 
 from __future__ import annotations
@@ -9,7 +10,9 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from ._backend import Array, backend, common_backend
+import numpy as np
+
+from ._backend import Array, backend, common_backend, convert_all
 from ._checks import check_finite
 
 
@@ -46,10 +49,7 @@ def fft_conv(u: Array, k: Array, causal: bool = True, *, check: bool = True) -> 
     real inputs use the real FFT.
     """
     be = common_backend(u, k, names=("u", "k"))
-    if be.name != backend(u).name:
-        u = be.asarray(u, like=k)
-    if be.name != backend(k).name:
-        k = be.asarray(k, like=u)
+    u, k = convert_all(be, u, k)
     if len(u.shape) == 0 or len(k.shape) == 0:
         raise ValueError(
             f"u and k need a last (time) axis, got shapes {tuple(u.shape)}, {tuple(k.shape)}"
@@ -64,11 +64,28 @@ def fft_conv(u: Array, k: Array, causal: bool = True, *, check: bool = True) -> 
     n_fft = next_fast_len(n_u + n_k - 1)
     dtype = be.result_dtype(u, k)
     u, k = be.astype(u, dtype), be.astype(k, dtype)
+    if not be.is_floating(u):  # integer signals: float64 everywhere (torch would pick float32)
+        u, k = be.astype(u, be.float64), be.astype(k, be.float64)
+    batch = _broadcast_batch(u, k)
+    if math.prod(batch) == 0:  # nothing to transform (torch's FFT rejects empty batches)
+        return be.zeros((*batch, n_out), u.dtype, like=u)
     if be.is_complex(u):
         y = be.icfft(be.cfft(u, n_fft, -1) * be.cfft(k, n_fft, -1), n_fft, -1)
     else:
         y = be.irfft(be.rfft(u, n_fft, -1) * be.rfft(k, n_fft, -1), n_fft, -1)
     return y[..., :n_out]
+
+
+def _broadcast_batch(u: Array, k: Array) -> tuple[int, ...]:
+    """Broadcast shape of the leading (batch) dimensions of ``u`` and ``k``."""
+    lead_u = tuple(int(n) for n in u.shape[:-1])
+    lead_k = tuple(int(n) for n in k.shape[:-1])
+    try:
+        return tuple(np.broadcast_shapes(lead_u, lead_k))
+    except ValueError:
+        raise ValueError(
+            f"the leading dimensions of u {tuple(u.shape)} and k {tuple(k.shape)} do not broadcast"
+        ) from None
 
 
 def _axes(x: Array, axes: int | Sequence[int]) -> tuple[int, ...]:
@@ -77,7 +94,19 @@ def _axes(x: Array, axes: int | Sequence[int]) -> tuple[int, ...]:
     for a in axes:
         if not -ndim <= a < ndim:
             raise ValueError(f"axis {a} out of range for array of shape {tuple(x.shape)}")
-    return tuple(a % ndim for a in axes)
+    out = tuple(a % ndim for a in axes)
+    if len(set(out)) != len(out):
+        raise ValueError(
+            f"axes {axes} name the same axis twice (array of shape {tuple(x.shape)}); "
+            "each axis can be transformed once"
+        )
+    return out
+
+
+def _floating(x: Array) -> Array:
+    """``x``, with integer/bool arrays cast to float64 (the same result in every library)."""
+    be = backend(x)
+    return x if be.is_floating(x) else be.astype(x, be.float64)
 
 
 def fftc(x: Array, axes: int | Sequence[int] = (-2, -1)) -> Array:
@@ -88,6 +117,7 @@ def fftc(x: Array, axes: int | Sequence[int] = (-2, -1)) -> Array:
     """
     be = backend(x)
     ax = _axes(x, axes)
+    x = _floating(x)
     return be.fftshift(be.fftn_ortho(be.ifftshift(x, ax), ax, inverse=False), ax)
 
 
@@ -95,6 +125,7 @@ def ifftc(x: Array, axes: int | Sequence[int] = (-2, -1)) -> Array:
     """Inverse of :func:`fftc` (and its adjoint)."""
     be = backend(x)
     ax = _axes(x, axes)
+    x = _floating(x)
     return be.fftshift(be.fftn_ortho(be.ifftshift(x, ax), ax, inverse=True), ax)
 
 
@@ -109,6 +140,7 @@ def spectral_derivative(u: Array, length: float, order: int = 1, axis: int = -1)
     if be.is_complex(u):
         raise ValueError("spectral_derivative expects a real signal")
     (ax,) = _axes(u, axis)
+    u = _floating(u)
     n = int(u.shape[ax])
     mult = rfftn_derivative_symbol((n,), length, axis=0, order=order, like=u)
     shape = [1] * len(u.shape)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import itertools
 
-from ._backend import Array, common_backend
+from ._backend import Array, common_backend, convert_all
 from ._checks import check_finite
 
 
@@ -32,7 +32,7 @@ def fourier_mode_mix(x: Array, weight: Array, *, check: bool = True) -> Array:
     rfftn, one irfftn and ``B·C_in·C_out·Π(kept)`` complex multiply-adds.
     """
     be = common_backend(x, weight, names=("x", "weight"))
-    x, weight = be.asarray(x, like=weight), be.asarray(weight, like=x)
+    x, weight = convert_all(be, x, weight)  # a NumPy operand joins the tensor's device
     d = len(weight.shape) - 2
     if d < 1:
         raise ValueError(f"weight must be (C_in, C_out, *modes), got shape {tuple(weight.shape)}")

@@ -29,7 +29,7 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
-from ._backend import Array, backend, common_backend, is_traced
+from ._backend import Array, backend, common_backend, convert_all, is_traced
 from ._checks import check_factors, check_finite
 
 Layout = Literal["auto", "flat", "grid"]
@@ -75,20 +75,31 @@ def _kron_apply(
     be = backend(x)
     n_batch = math.prod(batch)
     cur = be.swap_last(x.reshape(n_batch, math.prod(in_sizes)))  # (N, B)
+    # explicit sizes (no -1): an empty batch (B = 0) must not make a reshape ambiguous
+    sizes = list(in_sizes)  # the mode sizes of ``cur`` in cyclic order, leading mode first
     for k, op in enumerate(ops):
-        cols = op(cur.reshape(in_sizes[k], -1))  # (m_k, R·B)
-        cur = be.swap_first(cols.reshape(out_sizes[k], -1, n_batch))  # (R, m_k, B)
+        rest = math.prod(sizes[1:])
+        cols = op(cur.reshape(in_sizes[k], rest * n_batch))  # (m_k, R·B)
+        cur = be.swap_first(cols.reshape(out_sizes[k], rest, n_batch))  # (R, m_k, B)
+        sizes = sizes[1:] + [out_sizes[k]]
     out_tail = out_sizes if kind == "grid" else (math.prod(out_sizes),)
-    return be.swap_last(cur.reshape(-1, n_batch)).reshape(batch + tuple(out_tail))
+    return be.swap_last(cur.reshape(math.prod(out_sizes), n_batch)).reshape(batch + tuple(out_tail))
 
 
-def _promote(be: Any, arrays: Sequence[Array]) -> tuple[list[Array], Any]:
+def _promote(be: Any, arrays: Sequence[Array], inexact: bool = False) -> tuple[list[Array], Any]:
+    """Cast ``arrays`` to their common dtype; with ``inexact``, integer/bool ones to float64
+    (what solvers need; NumPy, JAX and torch then agree)."""
     dtype = be.result_dtype(*arrays)
-    return [be.astype(a, dtype) for a in arrays], dtype
+    out = [be.astype(a, dtype) for a in arrays]
+    if inexact and not be.is_floating(out[0]):
+        dtype = be.float64
+        out = [be.astype(a, dtype) for a in out]
+    return out, dtype
 
 
-def _as_backend(be: Any, a: Any, like: Array) -> Array:
-    return a if backend(a).name == be.name else be.asarray(a, like=like)
+def _inexact(be: Any, a: Array) -> Array:
+    """``a`` itself if floating/complex, else cast to float64 (as NumPy's and JAX's linalg do)."""
+    return a if be.is_floating(a) else be.astype(a, be.float64)
 
 
 def kron_matvec(
@@ -107,8 +118,7 @@ def kron_matvec(
     """
     check_factors(factors)
     be = common_backend(x, *factors, names=("x", "factors"))
-    x = _as_backend(be, x, x)
-    mats = [_as_backend(be, a, x) for a in factors]
+    x, *mats = convert_all(be, x, *factors)
     if check:
         check_finite(x, "x")
     (x, *mats), _ = _promote(be, [x, *mats])
@@ -130,7 +140,7 @@ def mode_product(x: Array, A: Array, mode: int) -> Array:
         ``x`` with axis ``mode`` of size ``m``: ``y[..., j, ...] = Σ_i A[j, i] x[..., i, ...]``.
     """
     be = common_backend(x, A, names=("x", "A"))
-    x, A = _as_backend(be, x, x), _as_backend(be, A, x)
+    x, A = convert_all(be, x, A)
     ndim = len(x.shape)
     if len(A.shape) != 2:
         raise ValueError(f"A must be 2-D, got shape {tuple(A.shape)}")
@@ -203,18 +213,18 @@ def kron_solve(
     ``assume="auto"`` uses Cholesky for factors that are Hermitian to rounding and positive
     definite (falling back to LU if Cholesky fails), and LU otherwise; under JAX tracing, where values
     cannot be inspected, ``"auto"`` means LU. ``b`` has shape ``(..., N)`` or ``(..., n_1, ..., n_d)``.
+    Integer inputs are solved in float64 (in every library).
     """
     check_factors(factors, square=True)
     if assume not in ("auto", "spd", "general"):
         raise ValueError(f"assume must be 'auto', 'spd' or 'general', got {assume!r}")
     be = common_backend(b, *factors, names=("b", "factors"))
-    b = _as_backend(be, b, b)
-    mats = [_as_backend(be, a, b) for a in factors]
+    b, *mats = convert_all(be, b, *factors)
     if check:
         check_finite(b, "b")
         for i, a in enumerate(mats):
             check_finite(a, f"factors[{i}]")
-    (b, *mats), _ = _promote(be, [b, *mats])
+    (b, *mats), _ = _promote(be, [b, *mats], inexact=True)
     sizes = tuple(int(a.shape[0]) for a in mats)
     ops = [_factorise(be, a, assume) for a in mats]
     return _kron_apply(ops, sizes, sizes, b, layout, "b")
@@ -224,7 +234,7 @@ def kron_slogdet(factors: Sequence[Array]) -> tuple[Array, Array]:
     """Sign (or phase) and ``log|det(A_1 ⊗ ... ⊗ A_d)|`` = ``Σ_i (N / n_i) log|det A_i|``."""
     check_factors(factors, square=True)
     be = common_backend(*factors, names=("factors",))
-    mats = [_as_backend(be, a, factors[0]) for a in factors]
+    mats = [_inexact(be, a) for a in convert_all(be, *factors)]
     n_total = math.prod(int(a.shape[0]) for a in mats)
     sign, logabs = 1.0, 0.0
     for a in mats:
@@ -266,7 +276,7 @@ class KronEigh:
     def __init__(self, factors: Sequence[Array], *, check: bool = True) -> None:
         check_factors(factors, square=True)
         be = common_backend(*factors, names=("factors",))
-        mats = [_as_backend(be, a, factors[0]) for a in factors]
+        mats = convert_all(be, *factors)
         if check:
             for i, a in enumerate(mats):
                 check_finite(a, f"factors[{i}]")
@@ -277,6 +287,7 @@ class KronEigh:
                             f"factors[{i}] (shape {tuple(a.shape)}) is not symmetric/Hermitian: "
                             f"max |K - Kᴴ| = {err:.3e}"
                         )
+        mats = [_inexact(be, a) for a in mats]  # torch's eigh rejects integer matrices
         self._be = be
         self.sizes = tuple(int(a.shape[0]) for a in mats)
         decomps = [be.eigh(a) for a in mats]

@@ -15,6 +15,7 @@ runs wherever the array library's FFT runs (CPU or GPU): ``O(N log N)`` time, ``
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -106,7 +107,7 @@ def poisson_dst(
     be = backend(f)
     if bc not in ("dirichlet", "neumann"):
         raise ValueError(f"bc must be 'dirichlet' or 'neumann', got {bc!r}")
-    if isinstance(spacing, int | float):
+    if isinstance(spacing, numbers.Real):  # Python or NumPy scalar (np.float32(0.1) included)
         spacing = (float(spacing),) * len(f.shape)
     spacing = tuple(float(h) for h in spacing)
     d = len(spacing)
