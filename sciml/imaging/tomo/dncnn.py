@@ -57,9 +57,11 @@ def load_denoiser(path: str | Path | None = None, device: torch.device | str = "
 class FrameDenoiser:
     """Apply a 2-D denoiser frame by frame to a sequence ``(P, n, n)`` (any dtype/device): frames
     are cast to the model's dtype, processed in batches of ``batch`` without gradients, and
-    returned in the input's dtype. ``channels_last`` converts the model (in place) and the
-    batches to the channels-last memory format (on CPU ≈ 2x faster for this network; small
-    batches keep the activations in cache)."""
+    returned in the input's dtype. The model runs in eval mode (its train/eval mode is restored
+    afterwards), so that ``D`` is a deterministic function of its input: batch-norm uses its
+    running statistics (and does not update them), dropout is off. ``channels_last`` converts
+    the model (in place) and the batches to the channels-last memory format (on CPU ≈ 2x faster
+    for this network; small batches keep the activations in cache)."""
 
     def __init__(self, model: nn.Module, batch: int = 8, channels_last: bool = True):
         if not isinstance(batch, int) or batch < 1:
@@ -72,9 +74,14 @@ class FrameDenoiser:
         p = next(self.model.parameters())
         out = torch.empty_like(f)
         fmt = torch.channels_last if self.channels_last else torch.contiguous_format
-        with torch.no_grad():
-            for i in range(0, f.shape[0], self.batch):
-                fi = f[i : i + self.batch, None].to(device=p.device, dtype=p.dtype)
-                fi = fi.contiguous(memory_format=fmt)
-                out[i : i + self.batch] = self.model(fi)[:, 0].to(f.dtype).to(f.device)
+        was_training = self.model.training
+        self.model.eval()
+        try:
+            with torch.no_grad():
+                for i in range(0, f.shape[0], self.batch):
+                    fi = f[i : i + self.batch, None].to(device=p.device, dtype=p.dtype)
+                    fi = fi.contiguous(memory_format=fmt)
+                    out[i : i + self.batch] = self.model(fi)[:, 0].to(f.dtype).to(f.device)
+        finally:
+            self.model.train(was_training)
         return out

@@ -21,6 +21,7 @@ final iterate (the code reports the best PSNR over iterations against the ground
 from __future__ import annotations
 
 import math
+import numbers
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -152,6 +153,14 @@ def _identity(f: torch.Tensor) -> torch.Tensor:
     return f
 
 
+def _to_solver_dtype(g: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    """Measurements in the solver precision: real ``dtype``, or its complex counterpart for
+    complex ``g`` (the closed-form gradient mixes ``Re Rᴴ r`` with the real PSM factors)."""
+    if g.is_complex():
+        return g.to(torch.complex128 if dtype == torch.float64 else torch.complex64)
+    return g.to(dtype)
+
+
 class REDPSM:
     """``REDPSM(config, denoiser).reconstruct(g, op)``.
 
@@ -219,6 +228,7 @@ class REDPSM:
         """Projection-domain PSM fit (no RED): ``steps`` Adam steps on data fit + penalties."""
         g = check_sinogram(g, op)
         model = model or self.build_model(op, g.device)
+        g = _to_solver_dtype(g, model.spatial.dtype)
         opt = torch.optim.Adam(model.parameters(), lr=lr)
         for _ in range(steps):
             self.psm_grad(model, op, g)
@@ -243,12 +253,7 @@ class REDPSM:
         """Run ADMM on measurements ``g`` (``op.oshape``); returns the final iterate."""
         c = self.config
         g = check_sinogram(g, op)
-        dtype = getattr(torch, c.dtype)
-        g = (
-            g.to(dtype)
-            if not g.is_complex()
-            else g.to(torch.complex128 if dtype == torch.float64 else torch.complex64)
-        )
+        g = _to_solver_dtype(g, getattr(torch, c.dtype))
         t0 = time.perf_counter()
         model = self.build_model(op, g.device)
         if c.init_iters > 0:
@@ -296,19 +301,22 @@ class REDPSM:
 def psm_only(g, op: Linop, config: REDPSMConfig | None = None, steps: int | None = None):
     """Baseline: PSM alone (no RED), fitted to the measurements by Adam.
 
-    ``steps`` defaults to ``init_iters + outer_iters · inner_iters`` (the same number of Adam
-    steps RED-PSM takes). Returns ``(x (P, n, n), seconds)``.
+    ``steps`` (total Adam steps) defaults to ``init_iters + outer_iters · inner_iters`` (the
+    same number of Adam steps RED-PSM takes); the first ``min(steps, init_iters)`` use
+    ``init_lr``, the rest ``lr``. Returns ``(x (P, n, n), seconds)``.
     """
     c = config or REDPSMConfig()
     steps = c.init_iters + c.outer_iters * c.inner_iters if steps is None else steps
+    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 0:
+        raise ValueError(f"steps must be None or an int >= 0, got {steps!r}")
+    steps = int(steps)
     t0 = time.perf_counter()
     solver = REDPSM(c)
-    g = check_sinogram(g, op)
-    dtype = getattr(torch, c.dtype)
-    g = g.to(dtype) if not g.is_complex() else g
+    g = _to_solver_dtype(check_sinogram(g, op), getattr(torch, c.dtype))
     model = solver.build_model(op, g.device)
-    solver.fit_psm(g, op, c.init_iters, c.init_lr, model)
-    solver.fit_psm(g, op, steps - c.init_iters, c.lr, model)
+    n_init = min(c.init_iters, steps)
+    solver.fit_psm(g, op, n_init, c.init_lr, model)
+    solver.fit_psm(g, op, steps - n_init, c.lr, model)
     with torch.no_grad():
         x = model()
         x = x.clamp(min=0) if c.nonneg else x

@@ -45,6 +45,19 @@ class DenoiserTrainConfig:
     lr: float = 1e-3
     seed: int = 0
 
+    def __post_init__(self):
+        sizes = tuple(self.sizes)
+        if not sizes or not all(isinstance(n, int) and n >= 1 for n in sizes):
+            raise ValueError(
+                f"DenoiserTrainConfig.sizes must be a non-empty tuple of positive ints, "
+                f"got {self.sizes!r}"
+            )
+        if not isinstance(self.patch, int) or not 1 <= self.patch <= min(sizes):
+            raise ValueError(
+                f"DenoiserTrainConfig.patch must be an int in [1, min(sizes) = {min(sizes)}] "
+                f"(crops of the phantom frames), got {self.patch!r}"
+            )
+
 
 def make_patches(cfg: DenoiserTrainConfig, count: int, seed0: int, seed: int) -> TensorDataset:
     """``count`` (noisy, clean) pairs ``(1, patch, patch)`` float32 from phantom seeds

@@ -97,3 +97,10 @@ def test_shipped_checkpoint_denoises_held_out_frames():
     assert psnr(den(noisy), x) > psnr(noisy, x) + 5.0
     with pytest.raises(FileNotFoundError):
         load_denoiser("/nonexistent/dn.pt")
+
+
+def test_train_config_rejects_patch_larger_than_frames():
+    with pytest.raises(ValueError, match="patch"):
+        DenoiserTrainConfig(sizes=(16,), patch=32)
+    with pytest.raises(ValueError, match="sizes"):
+        DenoiserTrainConfig(sizes=())

@@ -67,3 +67,16 @@ def test_fov_mask_and_rank_error():
     assert mask[8, 8] == 1 and mask[0, 0] == 0
     with pytest.raises(ValueError, match="larger than the number of instants"):
         PSM(5, 8, 6, 4)
+
+
+@pytest.mark.parametrize("frames", [4, 5, 7, 13, 100])
+def test_spline_matrix_equals_scipy_for_every_knot_count(frames):
+    """Column j of B is scipy's not-a-knot spline through the j-th unit vector, for every
+    admissible knot count (d = 4: one cubic; d = frames: B = I)."""
+    for d in range(4, min(frames, 12) + 1):
+        b = spline_matrix(frames, d, dtype=torch.float32)
+        assert b.dtype == torch.float32 and b.shape == (frames, d)
+        ref = CubicSpline(np.linspace(0, frames - 1, d), np.eye(d))(np.arange(frames))
+        np.testing.assert_allclose(spline_matrix(frames, d).numpy(), ref, atol=1e-12)
+        np.testing.assert_allclose(b.numpy(), ref, atol=1e-6)
+    np.testing.assert_allclose(spline_matrix(frames, frames).numpy(), np.eye(frames), atol=1e-12)
