@@ -63,6 +63,7 @@ def flatten(prefix: str, table: dict) -> dict[str, float]:
                 a, d = out[f"{prefix}{amg}_time_{t:g}"], out[f"{prefix}{dc}_time_{t:g}"]
                 out[f"{prefix}{dc}_over_{amg}_time_{t:g}"] = d / a
                 a = out[f"{prefix}{amg}_time_nosetup_{t:g}"]
+                d = out[f"{prefix}{dc}_time_nosetup_{t:g}"]  # setup excluded on both sides
                 out[f"{prefix}{dc}_over_{amg}_time_nosetup_{t:g}"] = d / a
     return out
 

@@ -12,7 +12,7 @@ import torch
 
 from sciml.linalg.coarse import CoarseSpace
 from sciml.linalg.krylov import pcg
-from sciml.linalg.operator import as_matvec, as_rhs
+from sciml.linalg.operator import as_matvec, as_rhs, as_x0
 from sciml.linalg.result import SolveResult
 from sciml.linalg.stencil import StencilOperator
 from sciml.linalg.system import PoissonSystem
@@ -185,7 +185,7 @@ class DCDMSolver:
                 setup += setup_info["debias_setup"]
         method = "dcdm" if cs is None else f"dcdm-{cfg.coarse}"
         t0 = time.perf_counter()
-        x = torch.zeros_like(b) if x0 is None else as_rhs(x0, b.device).clone()
+        x = torch.zeros_like(b) if x0 is None else as_x0(x0, b.numel(), b.device)
         r = b - matvec(x) if x0 is not None else b.clone()
         r0 = torch.linalg.vector_norm(r).item()
         res, times = [1.0], [0.0]
@@ -254,8 +254,14 @@ class DCDMSolver:
         if stalled and not converged and cfg.fallback == "cg" and it < cfg.maxiter:
             info["fallback_at"] = it
             rn = torch.linalg.vector_norm(b - matvec(x)).item()
-            sub = pcg(matvec, b, None, cfg.tol * r0 / max(rn, 1e-300), cfg.maxiter - it, x0=x)
-            info["matvecs"] += 1 + sub.iterations
+            calls = [0]
+
+            def counted(v: torch.Tensor) -> torch.Tensor:
+                calls[0] += 1
+                return matvec(v)
+
+            sub = pcg(counted, b, None, cfg.tol * r0 / max(rn, 1e-300), cfg.maxiter - it, x0=x)
+            info["matvecs"] += 1 + calls[0]  # ‖b − A x‖ above, then CG's own (r_0 and per step)
             t_sub = time.perf_counter() - t0 - sub.times[-1]
             x = sub.x
             res += [rr * rn / r0 for rr in sub.residuals[1:]]

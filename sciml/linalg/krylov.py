@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import torch
 
-from sciml.linalg.operator import as_matvec, as_rhs
+from sciml.linalg.operator import as_matvec, as_rhs, as_x0
 from sciml.linalg.result import SolveResult
 
 
@@ -41,12 +41,13 @@ def pcg(
     b = as_rhs(b)
     matvec = as_matvec(A, b.numel(), b.device)
     t0 = time.perf_counter()
-    x = torch.zeros_like(b) if x0 is None else as_rhs(x0, b.device).clone()
+    x = torch.zeros_like(b) if x0 is None else as_x0(x0, b.numel(), b.device)
     r = b - matvec(x) if x0 is not None else b.clone()
     r0 = torch.linalg.vector_norm(r).item()
     res, times = [1.0], [0.0]
+    name = method or ("cg" if M is None else "pcg")
     if r0 == 0.0:
-        return SolveResult(x, True, 0, res, times, setup_time, method or "cg")
+        return SolveResult(x, True, 0, res, times, setup_time, name)
     z = M(r) if M is not None else r
     p = z.clone()
     rz = torch.dot(r, z)
@@ -71,7 +72,6 @@ def pcg(
         rz_new = torch.dot(r, z)
         p = z + (rz_new / rz) * p
         rz = rz_new
-    name = method or ("cg" if M is None else "pcg")
     return SolveResult(x, converged, k, res, times, setup_time, name)
 
 

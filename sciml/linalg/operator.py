@@ -61,13 +61,27 @@ def _check_n(m, n):
 
 def as_rhs(b, device=None) -> torch.Tensor:
     """Right-hand side as a 1-D finite float64 tensor."""
-    if isinstance(b, np.ndarray):
-        b = torch.from_numpy(b)
-    if not isinstance(b, torch.Tensor):
-        raise TypeError(f"b: expected a numpy array or torch tensor, got {type(b).__name__}")
-    if b.ndim != 1:
-        raise ValueError(f"b: expected a 1-D vector over the unknowns, got shape {tuple(b.shape)}")
-    b = b.to(device=device if device is not None else b.device, dtype=torch.float64)
-    if not torch.isfinite(b).all():
-        raise ValueError("b: right-hand side contains non-finite values (NaN or inf)")
-    return b
+    return _as_vector(b, "b", "right-hand side", device)
+
+
+def as_x0(x0, n: int, device) -> torch.Tensor:
+    """Initial guess as a new 1-D finite float64 tensor of length ``n`` on ``device``."""
+    x = _as_vector(x0, "x0", "initial guess", device)
+    if x.numel() != n:
+        raise ValueError(f"x0: expected length {n} to match b, got {x.numel()}")
+    return x.clone()
+
+
+def _as_vector(v, name: str, what: str, device) -> torch.Tensor:
+    if isinstance(v, np.ndarray):
+        v = torch.from_numpy(v)
+    if not isinstance(v, torch.Tensor):
+        raise TypeError(f"{name}: expected a numpy array or torch tensor, got {type(v).__name__}")
+    if v.ndim != 1:
+        raise ValueError(
+            f"{name}: expected a 1-D vector over the unknowns, got shape {tuple(v.shape)}"
+        )
+    v = v.to(device=device if device is not None else v.device, dtype=torch.float64)
+    if not torch.isfinite(v).all():
+        raise ValueError(f"{name}: {what} contains non-finite values (NaN or inf)")
+    return v

@@ -21,8 +21,9 @@ def load_model(path: str | os.PathLike, device=None) -> DCDMNet:
         raise FileNotFoundError(f"path: no DCDM model file at {path}")
     blob = torch.load(path, map_location="cpu", weights_only=True)
     model = DCDMNet(DCDMNetConfig(**blob["config"]))
+    # float32 whatever torch's default dtype (a float64 default would build a float64 network)
     model.load_state_dict(blob["state_dict"])
-    return model.to(device).eval()
+    return model.to(device=device, dtype=torch.float32).eval()
 
 
 def pretrained(dim: int, device=None) -> DCDMNet:

@@ -61,8 +61,11 @@ class StencilOperator:
 
     @property
     def fluid(self) -> torch.Tensor:
-        """(*shape) bool fluid indicator."""
-        return self.diag > 0
+        """(*shape) bool fluid indicator (the unknowns, including fluid cells whose every
+        neighbour is solid: their diagonal is 0, so ``diag > 0`` would miss them)."""
+        g = torch.zeros(int(np.prod(self.shape)), dtype=torch.bool, device=self.diag.device)
+        g[self.index.to(self.diag.device)] = True
+        return g.reshape(self.shape)
 
     def apply(self, u: torch.Tensor) -> torch.Tensor:
         """A u for grid fields u of shape (…, *shape)."""

@@ -77,3 +77,26 @@ def test_per_sample_operator_equals_assembled_matrices(shape):
     assert np.isclose(got, np.mean(ref), rtol=1e-10)
     with pytest.raises(ValueError, match="target"):
         DCDMLoss()(q, b)
+
+
+def test_fluid_cells_without_open_neighbours_stay_unknowns_in_the_loss():
+    """A fluid cell walled in on every face is still an unknown (zero row of A): the stencil's
+    fluid indicator and the grid loss keep it, as the dense formula with build_poisson's A."""
+    from sciml.linalg import AIR, FLUID, SOLID
+
+    m = np.full((7, 7), SOLID, dtype=np.int8)
+    m[1, 1] = m[2, 2] = m[4, 5] = FLUID  # walled-in single cells (diagonal contacts only)
+    m[1:3, 4:6] = FLUID
+    m[0, 6] = AIR  # touches the room at a corner only: no coupling
+    m[4:6, 1:4] = FLUID
+    m[6, 2] = AIR
+    s = build_poisson(m)
+    op = s.stencil()
+    np.testing.assert_array_equal(op.fluid.numpy(), m == FLUID)
+    rng = np.random.default_rng(0)
+    b, q = rng.standard_normal((2, 1, s.n))
+    ref = dcdm_loss(*(torch.from_numpy(v) for v in (q, b, q @ s.A.T.toarray())))
+    got = DCDMLoss(op)(
+        torch.from_numpy(s.to_grid(q))[:, None], torch.from_numpy(s.to_grid(b))[:, None]
+    )
+    assert torch.isclose(got, ref, rtol=1e-12)
