@@ -56,6 +56,8 @@ def peak_memory_mb(device: torch.device | str = "cpu") -> float:
 @torch.no_grad()
 def inference_throughput(model: nn.Module, x: torch.Tensor, repeats: int = 3) -> float:
     """Samples per second of ``model(x)`` in eval mode (one warm-up, median of ``repeats``)."""
+    if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:
+        raise ValueError(f"repeats: expected an int >= 1, got {repeats!r}")
     was = model.training
     model.eval()
     try:

@@ -9,6 +9,8 @@ index values ``x`` (N, K) float64 and ``values`` (N,) float64.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 __all__ = [
@@ -76,6 +78,17 @@ def tucker3_factors(x: np.ndarray, mode: int) -> np.ndarray:
     raise ValueError(f"mode: expected 0, 1 or 2, got {mode!r}")
 
 
+def _distinct_cells(idx: np.ndarray, sizes: list[int], seed: int | None) -> np.ndarray:
+    """Redraw every row of ``idx`` (n, K) that repeats an earlier row, until all rows differ."""
+    side = np.random.default_rng(None if seed is None else [abs(int(seed)), 1])
+    while True:
+        _, first = np.unique(idx, axis=0, return_index=True)
+        dup = np.setdiff1d(np.arange(len(idx)), first)
+        if dup.size == 0:
+            return idx
+        idx[dup] = np.stack([side.integers(0, s, dup.size) for s in sizes], -1)
+
+
 def make_tucker3(
     n: int = 2000,
     noise: float = 0.1,
@@ -87,8 +100,9 @@ def make_tucker3(
 
     Index values are sampled non-uniformly (mode 0 ~ Beta(2, 5), mode 1 ~ Beta(0.7, 0.7),
     mode 2 ~ U[0, 1]); with ``n_unique`` each mode draws that many distinct values first and the
-    entries pick among them (so states are shared by several entries), else every entry has its
-    own continuous index values. Test targets are noise-free.
+    entries pick among them (so states are shared by several entries), each entry a different
+    cell (so no test entry repeats a train entry; needs ``n <= Π n_unique``), else every entry
+    has its own continuous index values. Test targets are noise-free.
 
     Returns:
         dict with ``x_train``, ``y_train``, ``x_test``, ``y_test``, ``f_train`` (noise-free) and the
@@ -98,20 +112,28 @@ def make_tucker3(
         raise ValueError(f"n: expected at least 10 entries, got {n}")
     if noise < 0:
         raise ValueError(f"noise: expected >= 0, got {noise}")
+    if n_unique is not None and n > math.prod(int(s) for s in n_unique):
+        raise ValueError(
+            f"n: expected at most {math.prod(int(s) for s in n_unique)} entries (the number of "
+            f"cells of n_unique={tuple(n_unique)}), got {n}"
+        )
     rng = np.random.default_rng(seed)
     samplers = (
         lambda m: rng.beta(2.0, 5.0, m),
         lambda m: rng.beta(0.7, 0.7, m),
         lambda m: rng.uniform(0.0, 1.0, m),
     )
-    cols = []
-    for k in range(3):
-        if n_unique is None:
-            cols.append(samplers[k](n))
-        else:
-            vals = samplers[k](int(n_unique[k]))
-            cols.append(vals[rng.integers(0, len(vals), n)])
-    x = np.stack(cols, -1)
+    if n_unique is None:
+        x = np.stack([samplers[k](n) for k in range(3)], -1)
+    else:
+        vals, idx = [], []
+        for k in range(3):
+            vals.append(samplers[k](int(n_unique[k])))
+            idx.append(rng.integers(0, len(vals[k]), n))
+        # redraw repeated cells from a side stream (the main stream, hence the noise and the
+        # split, is unchanged; a draw without repeats is unchanged)
+        idx = _distinct_cells(np.stack(idx, -1), [len(v) for v in vals], seed)
+        x = np.stack([vals[k][idx[:, k]] for k in range(3)], -1)
     U = [tucker3_factors(x[:, k], k) for k in range(3)]
     f = np.einsum("abc,na,nb,nc->n", TUCKER3_CORE, *U)
     y = f + noise * rng.standard_normal(n)

@@ -40,3 +40,21 @@ def test_reset_peak_memory_forgets_a_freed_allocation():
         pytest.skip("/proc/self/clear_refs is not writable here")
     assert peak_memory_mb("cpu") < held - 32  # the freed 64 MiB no longer counts
     assert peak_memory_mb("cpu") >= rss_mb() * 0.99
+
+
+def test_inference_throughput_is_batch_over_median_call_time(monkeypatch):
+    """A fake clock advanced by the model itself: warm-up 100 s (ignored), then 3, 1, 2 s."""
+    from sciml.operators import profiling
+
+    clock = [0.0]
+    durations = iter([100.0, 3.0, 1.0, 2.0])
+
+    class Timed(torch.nn.Module):
+        def forward(self, x):
+            clock[0] += next(durations)
+            return x
+
+    monkeypatch.setattr(profiling.time, "perf_counter", lambda: clock[0])
+    assert inference_throughput(Timed(), torch.zeros(6, 1, 4, 4), repeats=3) == 6 / 2.0
+    with pytest.raises(ValueError, match="repeats"):
+        inference_throughput(Timed(), torch.zeros(1, 1, 4, 4), repeats=0)
