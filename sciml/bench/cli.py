@@ -199,6 +199,7 @@ def _register_datasets(specs: Sequence[_registry.DatasetSpec]) -> Any:
                 sizes=dict(spec.sizes),
                 kind=spec.kind,
                 description=spec.description,
+                version=spec.version,
             )
         except (ValueError, KeyError) as exc:
             if "already" not in str(exc).lower():

@@ -67,6 +67,7 @@ class DatasetSpec:
     description: str
     source: Path
     package: str
+    version: int = 0  # generator version (enters the data cache hash; see sciml.data)
 
 
 @dataclass
@@ -177,6 +178,10 @@ def _parse_dataset(entry: Any, path: Path, pkg: str, warnings: list[str]) -> Dat
     if not isinstance(sizes, Mapping) or not all(isinstance(v, Mapping) for v in sizes.values()):
         warnings.append(f"{where}: 'sizes' must map size name -> dict of parameters; ignored")
         return None
+    version = entry.get("version", 0)
+    if isinstance(version, bool) or not isinstance(version, int) or version < 0:
+        warnings.append(f"{where}: 'version' must be an int >= 0, got {version!r}; ignored")
+        return None
     return DatasetSpec(
         name=name,
         generator=gen,
@@ -185,6 +190,7 @@ def _parse_dataset(entry: Any, path: Path, pkg: str, warnings: list[str]) -> Dat
         description=str(entry.get("description", "")),
         source=path,
         package=pkg,
+        version=version,
     )
 
 

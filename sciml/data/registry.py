@@ -13,7 +13,8 @@ nothing heavy is imported until a file is generated)::
 A generator is called as ``fn(seed, **params)`` and returns a dict with ``"splits"`` (required,
 as for :func:`write_dataset`) and optionally ``"kind"``, ``"coords"`` and ``"stats"``.
 Files are cached as ``<root>/<name>/<name>-<size>-<hash>.h5`` where ``<hash>`` is the first 12 hex
-digits of the SHA-256 of the canonical JSON of the parameters and the seed, and ``<root>`` is the
+digits of the SHA-256 of the canonical JSON of the parameters and the seed (and the generator's
+``version`` when it is not 0), and ``<root>`` is the
 ``root`` argument, else ``$SCIML_DATA``, else ``~/.cache/sciml``.
 """
 
@@ -66,6 +67,8 @@ class DatasetSpec:
         kind: default schema kind (the generator's result may override it).
         description: one line for ``sciml-bench data list``.
         target: the callable, or the lazy import string.
+        version: generator version, raised when a fix changes the data for the same parameters
+            (it enters the cache file name, so files made by the old code are not reused).
     """
 
     name: str
@@ -74,6 +77,7 @@ class DatasetSpec:
     kind: str | None
     description: str
     target: Generator | str = field(repr=False)
+    version: int = 0
 
     def load(self) -> Generator:
         """The generator function (imports its module if registered as a string)."""
@@ -105,6 +109,7 @@ def register_dataset(
     description: str = "",
     *,
     replace: bool = False,
+    version: int = 0,
 ) -> DatasetSpec:
     """Register a dataset generator under ``name``.
 
@@ -117,6 +122,9 @@ def register_dataset(
         description: one line describing the data.
         replace: allow replacing a registration with a different generator (registering the same
             generator again, e.g. on a module reload, is always allowed).
+        version: generator version (int >= 0). Raise it when a fix changes what the generator
+            returns for the same parameters and seed: it enters the cache hash, so files written
+            by the old code are regenerated instead of reused. 0 leaves the hash as before.
 
     Returns:
         The stored :class:`DatasetSpec`.
@@ -150,6 +158,8 @@ def register_dataset(
                 f"sizes[{size!r}]: expected a mapping of parameters, got {type(params).__name__}"
             )
         params_json(params)  # raises TypeError if not JSON-serialisable
+    if isinstance(version, bool) or not isinstance(version, int) or version < 0:
+        raise ValueError(f"version: expected an int >= 0, got {version!r}")
     if kind is not None and kind not in KINDS:
         raise ValueError(f"kind: expected None or one of {list(KINDS)}, got {kind!r}")
     if not isinstance(description, str):
@@ -167,6 +177,7 @@ def register_dataset(
         kind=kind,
         description=description,
         target=fn,
+        version=version,
     )
     _REGISTRY[name] = spec
     return spec
@@ -216,8 +227,11 @@ def _check_seed(seed: Any) -> int:
     return seed
 
 
-def _params_hash(params: Mapping[str, Any], seed: int) -> str:
-    text = params_json({"params": dict(params), "seed": seed})
+def _params_hash(params: Mapping[str, Any], seed: int, version: int = 0) -> str:
+    key: dict[str, Any] = {"params": dict(params), "seed": seed}
+    if version:  # version 0 keeps the hashes (and cached files) of unversioned generators
+        key["version"] = version
+    text = params_json(key)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
 
 
@@ -231,7 +245,7 @@ def dataset_path(
 ) -> Path:
     """Where :func:`get_dataset` caches this dataset (nothing is generated or checked)."""
     spec, params = _resolve(name, size, overrides)
-    digest = _params_hash(params, _check_seed(seed))
+    digest = _params_hash(params, _check_seed(seed), spec.version)
     return data_root(root) / spec.name / f"{spec.name}-{size}-{digest}.h5"
 
 

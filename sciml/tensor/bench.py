@@ -45,6 +45,8 @@ DATASETS = [
         },
         "kind": "tensor",
         "description": "3-mode rank-(2,2,2) Tucker tensor, smooth latent functions, non-uniform continuous indices",
+        # 1: entries are distinct (before, an entry drawn twice could sit in train and test)
+        "version": 1,
     },
     {
         "name": "funbat-rank1",
@@ -67,6 +69,7 @@ def _register():
                 sizes=d["sizes"],
                 kind=d["kind"],
                 description=d["description"],
+                version=d.get("version", 0),
             )
         except ValueError as exc:  # already registered (by the CLI)
             if "already" not in str(exc).lower():

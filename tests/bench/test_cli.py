@@ -279,8 +279,8 @@ class _FakeData:
     def __init__(self):
         self.registered = []
 
-    def register_dataset(self, name, fn, sizes=None, kind=None, description=""):
-        self.registered.append((name, fn, sizes, kind, description))
+    def register_dataset(self, name, fn, sizes=None, kind=None, description="", *, version=0):
+        self.registered.append((name, fn, sizes, kind, description, version))
 
     def get_dataset(self, name, size="quick", *, seed=0, root=None, overwrite=False, **kw):
         assert self.registered and self.registered[-1][0] == name
@@ -306,6 +306,7 @@ def test_data_generate_registers_and_reports_size(fake_root, tmp_path, monkeypat
             {"quick": {"n": 4}, "full": {"n": 400}},
             "timeseries",
             "four numbers",
+            0,
         )
     ]
     line = capsys.readouterr().out.strip()

@@ -42,6 +42,25 @@ def test_malformed_entries_are_warnings(tmp_path):
     assert reg.files == [root / "m" / "bench.py", root / "n" / "bench.py"]
 
 
+def test_dataset_version_is_parsed_and_checked(tmp_path):
+    root = write_tree(
+        tmp_path / "pkgs",
+        {
+            "m/bench.py": """
+                DATASETS = [
+                    {"name": "d0", "generator": "a.b:c", "sizes": {"quick": {}}},
+                    {"name": "d1", "generator": "a.b:c", "sizes": {"quick": {}}, "version": 3},
+                    {"name": "d2", "generator": "a.b:c", "sizes": {"quick": {}}, "version": -1},
+                ]
+            """,
+        },
+    )
+    reg = discover([root])
+    assert reg.datasets["d0"].version == 0 and reg.datasets["d1"].version == 3
+    assert "d2" not in reg.datasets
+    assert len(reg.warnings) == 1 and "'version'" in reg.warnings[0]
+
+
 def test_loaded_under_private_module_name(tmp_path):
     root = write_tree(
         tmp_path / "pkgs",

@@ -92,6 +92,29 @@ def test_hash_changes_with_params_seed_and_size(registry: Path) -> None:
     assert len(CALLS) == 2
 
 
+def test_generator_version_enters_the_hash_and_regenerates(registry: Path) -> None:
+    """A fixed generator registered with a higher ``version`` does not reuse files made by the old
+    code; version 0 keeps the unversioned hash (the canonical JSON written out here)."""
+
+    def digest(key: dict) -> str:
+        text = json.dumps(key, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+    register_dataset("toy", field_generator, sizes=SIZES, kind="field")
+    old = get_dataset("toy")
+    assert old.name == f"toy-quick-{digest({'params': {'n': 6, 'res': 4}, 'seed': 0})}.h5"
+    register_dataset("toy", field_generator, sizes=SIZES, kind="field", version=2)
+    key = {"params": {"n": 6, "res": 4}, "seed": 0, "version": 2}
+    assert dataset_path("toy").name == f"toy-quick-{digest(key)}.h5"
+    new = get_dataset("toy")
+    assert new != old and len(CALLS) == 2 and old.exists()
+    get_dataset("toy")
+    assert len(CALLS) == 2  # the versioned file is reused in turn
+    for bad in (-1, 1.5, True, "1"):
+        with pytest.raises(ValueError, match="version"):
+            register_dataset("toy2", field_generator, sizes=SIZES, kind="field", version=bad)
+
+
 def test_lazy_import_string_and_root_argument(registry: Path, tmp_path: Path) -> None:
     register_dataset("lazy", f"{__name__}:field_generator", sizes={"quick": {"n": 3}}, kind="field")
     assert list_datasets()["lazy"].generator == f"{__name__}:field_generator"
