@@ -12,6 +12,9 @@ def pcg(matvec, b, x0, precond, tol: float = 1e-10, maxiter: int = 1000, norm: s
     Stops when ``‖r‖ ≤ tol ‖b‖`` (``norm="residual"``) or ``‖r‖_{P⁻¹} ≤ tol ‖b‖_{P⁻¹}``
     (``norm="preconditioned"``, ``‖r‖²_{P⁻¹} = rᵀP⁻¹r``: balanced when the rows of ``A`` have very
     different scales) or after ``maxiter`` iterations.
+    ``b = 0`` returns the exact solution ``x = 0`` (whatever ``x0``) with relative residual 0, as
+    SciPy's ``cg`` does (a relative residual has no meaning there: it was 0/0 = NaN, or, with
+    ``x0 ≠ 0``, every iteration up to ``maxiter`` ran against a threshold of 0 and returned inf).
     Returns ``(x, iterations, relative residual in that norm)``.
     """
     if norm not in ("residual", "preconditioned"):
@@ -22,6 +25,8 @@ def pcg(matvec, b, x0, precond, tol: float = 1e-10, maxiter: int = 1000, norm: s
 
     pre = norm == "preconditioned"
     bnorm = jnp.sqrt(jnp.abs(dot(b, precond(b)))) if pre else jnp.sqrt(dot(b, b))
+    zero_b = bnorm == 0
+    x0 = jnp.where(zero_b, jnp.zeros_like(x0), x0)  # A x = 0 → x = 0 (A SPD)
     r0 = b - matvec(x0)
     z0 = precond(r0)
     state = (x0, r0, z0, z0, dot(r0, z0), jnp.asarray(0))
@@ -45,4 +50,5 @@ def pcg(matvec, b, x0, precond, tol: float = 1e-10, maxiter: int = 1000, norm: s
         return (x, r, z, p, rz_new, k + 1)
 
     x, r, _, _, rz, k = jax.lax.while_loop(cond, body, state)
-    return x, k, rnorm(r, rz) / bnorm
+    res = rnorm(r, rz)
+    return x, k, jnp.where(zero_b, res, res / jnp.where(zero_b, 1.0, bnorm))

@@ -25,6 +25,11 @@ User-defined problem (the library entry point for simulation codes)::
 
 or pass ``exact=u*`` (a scalar function of a coordinate tuple, JAX-traceable) and the source and
 boundary data are manufactured from it by automatic differentiation.
+
+Float64: :meth:`PDEProblem.axes`, ``exact_fields``, ``source_values``, ``boundary_values`` and
+``exact_values`` run inside ``jax.enable_x64(True)`` (as every public entry point of
+:mod:`sciml.gp`) and return float64 arrays whatever the global JAX config; the coordinates passed
+in are cast to float64 first.
 """
 
 from __future__ import annotations
@@ -136,9 +141,10 @@ class PDEProblem:
         return len(self.grid)
 
     def axes(self, grid: tuple[int, ...] | None = None) -> list[jax.Array]:
-        """Uniform 1-D coordinate arrays per dimension (end points included)."""
+        """Uniform 1-D coordinate arrays per dimension (end points included), float64."""
         grid = self.grid if grid is None else grid
-        return [jnp.linspace(lo, hi, n) for (lo, hi), n in zip(self.domain, grid)]
+        with jax.enable_x64(True):
+            return [jnp.linspace(lo, hi, n) for (lo, hi), n in zip(self.domain, grid)]
 
     def mesh(self, axes) -> tuple:
         """Coordinate tuple broadcastable to the grid shape (open mesh, 'ij' indexing)."""
@@ -151,6 +157,10 @@ class PDEProblem:
         """The exact solution's fields on a grid by automatic differentiation (needs ``exact``)."""
         if self.exact is None:
             raise ValueError("exact: this problem has no exact solution")
+        with jax.enable_x64(True):
+            return self._exact_fields(_f64(axes))
+
+    def _exact_fields(self, axes) -> dict[str, jax.Array]:
         d = len(axes)
         full = [jnp.broadcast_to(m, tuple(len(a) for a in axes)) for m in self.mesh(axes)]
         pts = jnp.stack([f.ravel() for f in full], axis=-1)  # (N, d)
@@ -169,34 +179,48 @@ class PDEProblem:
         return out
 
     def source_values(self, axes) -> jax.Array:
-        """f on the grid, shape (n_1, ..., n_d)."""
-        shape = tuple(len(a) for a in axes)
-        x = self.mesh(axes)
-        if self.source is not None:
-            f = jnp.broadcast_to(jnp.asarray(self.source(x), dtype=jnp.float64), shape)
-        else:
-            f = self.operator(self.exact_fields(axes), x)
-            f = jnp.broadcast_to(jnp.asarray(f, dtype=jnp.float64), shape)
-        return f
+        """f on the grid, shape (n_1, ..., n_d), float64."""
+        with jax.enable_x64(True):
+            axes = _f64(axes)
+            shape = tuple(len(a) for a in axes)
+            x = self.mesh(axes)
+            if self.source is not None:
+                f = jnp.broadcast_to(jnp.asarray(self.source(x), dtype=jnp.float64), shape)
+            else:
+                f = self.operator(self._exact_fields(axes), x)
+                f = jnp.broadcast_to(jnp.asarray(f, dtype=jnp.float64), shape)
+            return f
 
     def boundary_values(self, axes) -> jax.Array:
-        """g on the grid, shape (n_1, ..., n_d) (only boundary entries are used)."""
-        shape = tuple(len(a) for a in axes)
-        x = self.mesh(axes)
-        fn = self.boundary if self.boundary is not None else self.exact
-        return jnp.broadcast_to(jnp.asarray(fn(x), dtype=jnp.float64), shape)
+        """g on the grid, shape (n_1, ..., n_d), float64 (only boundary entries are used)."""
+        with jax.enable_x64(True):
+            axes = _f64(axes)
+            shape = tuple(len(a) for a in axes)
+            x = self.mesh(axes)
+            fn = self.boundary if self.boundary is not None else self.exact
+            return jnp.broadcast_to(jnp.asarray(fn(x), dtype=jnp.float64), shape)
 
     def exact_values(self, axes) -> jax.Array:
+        """u* on the grid, shape (n_1, ..., n_d), float64."""
         if self.exact is None:
             raise ValueError("exact: this problem has no exact solution")
-        shape = tuple(len(a) for a in axes)
-        return jnp.broadcast_to(jnp.asarray(self.exact(self.mesh(axes))), shape)
+        with jax.enable_x64(True):
+            axes = _f64(axes)
+            shape = tuple(len(a) for a in axes)
+            return jnp.broadcast_to(
+                jnp.asarray(self.exact(self.mesh(axes)), dtype=jnp.float64), shape
+            )
 
     def with_grid(self, grid: tuple[int, ...]) -> PDEProblem:
         """The same problem on another grid."""
         import dataclasses
 
         return dataclasses.replace(self, grid=tuple(grid))
+
+
+def _f64(axes) -> list[jax.Array]:
+    """Coordinate arrays as float64 (call inside ``jax.enable_x64(True)``)."""
+    return [jnp.asarray(a, dtype=jnp.float64) for a in axes]
 
 
 def _is_seq(x) -> bool:
