@@ -8,7 +8,10 @@ common in forecasting — never makes ``I - zA`` singular), i.e. ``B̃ = B + A^L
 (one FFT of size 2d) evaluated at the L points by one packed complex FFT of size L/2 per
 polynomial (see :func:`_eval_twisted`). Odd L is computed as L + 1 and truncated: its twisted
 roots include ``z = -1``, singular for an eigenvalue ``λ = -1`` (which ``a / ‖a‖₁`` produces
-exactly for an alternating sign pattern); even L excludes ``z = ±1``. For companion
+exactly for an alternating sign pattern); even L excludes ``z = ±1``. Any other eigenvalue
+with ``λ^L = -1`` (e.g. the d-th roots of unity of a period-d delay ``a = e_0`` at L = 336,
+d = 64) is detected from ``det(I - zA)`` at the points and the affected kernels are
+recomputed for ``ρA``, ``ρ < 1`` (see :func:`shift_lowrank_kernel`). For companion
 matrices ``A^L B`` is ``x^L b(x) mod q(x)`` (q the characteristic polynomial), computed by binary
 exponentiation with FFT polynomial products: ``O(d log d log L)`` extra, no d×d matrix powers.
 """
@@ -157,7 +160,26 @@ def shift_lowrank_kernel(
     For rank 1 the generating function is the rational ``N(z)/(1 - z QᵀMP)`` with the numerator
     ``CᵀMB̃ (1 - z QᵀMP) + z CᵀMP QᵀMB̃`` formed as a polynomial of degree < 2d, so only three
     FFTs of size 2L are needed (two evaluations, one inverse).
+
+    An eigenvalue λ of A on the unit circle with ``λ^L = -1`` (e.g. a period-d delay ``a = e_0``,
+    whose eigenvalues are the d-th roots of unity, at d = 64 and L = 24, 48, 168, 336, 720) makes
+    ``I - zA`` singular at an evaluation point. Batch elements whose ``det(I - zA)`` gets that
+    close to zero (below ``√eps`` times a bound of its magnitude) are recomputed for the
+    similar matrix ``ρA``, ``ρ = exp(-1/max(L, d))`` (eigenvalues moved inside the circle), and
+    scaled back by ``ρ^-l ≤ e``; every other element keeps the plain computation.
     """
+    return _shift_lowrank_kernel(P, Q, B, C, L, BL, fallback=True)
+
+
+def _shift_lowrank_kernel(
+    P: torch.Tensor,
+    Q: torch.Tensor,
+    B: torch.Tensor,
+    C: torch.Tensor,
+    L: int,
+    BL: torch.Tensor,
+    fallback: bool,
+) -> torch.Tensor:
     L = check_positive_int(L, "L")
     if L % 2:
         # Odd L would put z = -1 among the evaluation points (z^L = -1), where I - zA is singular
@@ -166,7 +188,7 @@ def shift_lowrank_kernel(
         ABL = torch.nn.functional.pad(BL[..., :-1, :], (0, 0, 1, 0)) + P @ (
             Q.transpose(-1, -2) @ BL
         )
-        return shift_lowrank_kernel(P, Q, B, C, L + 1, ABL)[..., :L]
+        return _shift_lowrank_kernel(P, Q, B, C, L + 1, ABL, fallback)[..., :L]
     r = P.shape[-1]
     Bt = (B + BL).transpose(-1, -2)  # (..., nb, d)
     Qt, Pt = Q.transpose(-1, -2), P.transpose(-1, -2)  # (..., r, d)
@@ -182,17 +204,65 @@ def shift_lowrank_kernel(
     if r == 1:
         zQMP = torch.nn.functional.pad(QMP, (1, 0))  # z · QMP
         den = -zQMP
-        den[..., 0] = den[..., 0] + 1  # 1 - z QMP, (..., 1, 1, d+1)
+        den[..., 0] = den[..., 0] + 1  # 1 - z QMP = det(I - zA), (..., 1, 1, d+1)
         num = _polymul(CMB, den) + torch.nn.functional.pad(_polymul(CMP, QMB), (1, 0))
-        Khat = _eval_twisted(num, L) * _eval_twisted(den, L).reciprocal()  # den shared by all C, B
-        return _inverse_twisted(Khat, L)
-    z = _z_half(L, C.dtype, C.device)
-    ev = [_eval_twisted(x, L).movedim(-1, -3) for x in (CMB, CMP, QMB, QMP)]  # (..., F, p, q)
-    eye = torch.eye(r, dtype=ev[0].dtype, device=C.device)
-    zc = z[:, None, None]
-    X = torch.linalg.solve(eye - zc * ev[3], ev[2])  # (..., F, r, nb)
-    Khat = (ev[0] + zc * (ev[1] @ X)).movedim(-3, -1)
-    return _inverse_twisted(Khat, L)
+        den_hat = _eval_twisted(den, L)  # shared by all C, B
+        bad = _near_singular(den_hat, den.abs().sum(-1, keepdim=True)) if fallback else None
+        bad = None if bad is None or not bool(bad.any()) else bad[..., 0, 0]  # (...)
+        if bad is not None:  # keep the unused branch finite (and its gradient)
+            den_hat = torch.where(bad[..., None, None, None], torch.ones_like(den_hat), den_hat)
+        K = _inverse_twisted(_eval_twisted(num, L) * den_hat.reciprocal(), L)
+    else:
+        z = _z_half(L, C.dtype, C.device)
+        ev = [_eval_twisted(x, L).movedim(-1, -3) for x in (CMB, CMP, QMB, QMP)]  # (..., F, p, q)
+        eye = torch.eye(r, dtype=ev[0].dtype, device=C.device)
+        zc = z[:, None, None]
+        M = eye - zc * ev[3]  # I - z QᵀMP, det = det(I - zA)
+        bad = None
+        if fallback:  # |det| on the circle <= prod_i sum_j ||(I - z QᵀMP)_ij||₁ (coefficients)
+            norms = QMP.abs().sum(-1) + torch.eye(r, dtype=QMP.dtype, device=QMP.device)
+            bad = _near_singular(torch.linalg.det(M), norms.sum(-1).prod(-1)[..., None])
+            bad = bad if bool(bad.any()) else None
+        if bad is not None:
+            M = torch.where(bad[..., None, None, None], eye, M)
+        X = torch.linalg.solve(M, ev[2])  # (..., F, r, nb)
+        Khat = (ev[0] + zc * (ev[1] @ X)).movedim(-3, -1)
+        K = _inverse_twisted(Khat, L)
+    if bad is None:  # the common case: nothing near an evaluation point, no extra work
+        return K
+    return torch.where(bad[..., None, None, None], _scaled_kernel(P, Q, B, C, L, BL), K)
+
+
+def _near_singular(det_hat: torch.Tensor, bound: torch.Tensor) -> torch.Tensor:
+    """``det(I - z_k A)`` at the points (last axis) and a bound ``(..., 1)`` of its magnitude on
+    the unit circle (from its coefficients; the rounding error of the evaluated determinant is
+    about ``eps · bound``) -> True where it gets below ``√eps · bound`` at some point (an
+    eigenvalue at, or next to, an evaluation point: the quotient would lose over half the
+    digits)."""
+    tol2 = torch.finfo(bound.dtype).eps  # (√eps)², compared with |det|² (no complex abs:
+    re_im = torch.view_as_real(det_hat)  # on CPU it costs ~15 complex multiplies per element)
+    mag2 = torch.addcmul(re_im[..., 0] * re_im[..., 0], re_im[..., 1], re_im[..., 1])
+    return torch.amin(mag2, -1) < tol2 * bound[..., 0] ** 2
+
+
+def _scaled_kernel(P, Q, B, C, L: int, BL: torch.Tensor) -> torch.Tensor:
+    """The kernels of ``A = S + PQᵀ`` computed for ``ρA = W (S + P'Q'ᵀ) W⁻¹`` (``W = diag(ρⁱ)``,
+    ``P' = ρW⁻¹P``, ``Q' = WQ``), whose eigenvalues ``ρλ`` (|λ| ≤ 1) stay ``≥ 1 - ρ`` inside the unit
+    circle: ``Cᵀ Aˡ B = ρ^-l (WC)ᵀ (S + P'Q'ᵀ)ˡ (W⁻¹B)``; ``(S + P'Q'ᵀ)^L W⁻¹B = ρ^L W⁻¹ A^L B``."""
+    d = P.shape[-2]
+    rho = math.exp(-1.0 / max(L, d))
+    w = torch.tensor([rho**i for i in range(d)], dtype=P.dtype, device=P.device)
+    K = _shift_lowrank_kernel(
+        rho * P / w[:, None],
+        Q * w[:, None],
+        B / w[:, None],
+        C * w,
+        L,
+        rho**L * BL / w[:, None],
+        fallback=False,
+    )
+    back = torch.tensor([rho**-l for l in range(L)], dtype=K.dtype, device=K.device)
+    return K * back
 
 
 def _polymul(p1: torch.Tensor, p2: torch.Tensor, n_out: int | None = None) -> torch.Tensor:
