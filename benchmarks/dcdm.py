@@ -27,6 +27,7 @@ from pathlib import Path
 
 import torch
 
+from sciml.data import atomic_path
 from sciml.linalg.bench import held_out_problem
 from sciml.linalg.compare import DCDM_VARIANTS, run_solvers
 from sciml.linalg.pretrained import pretrained
@@ -97,8 +98,10 @@ def summary(cases: dict) -> dict:
                 for tol in ("0.0001", "1e-06"):
                     d, a = rec["time"][tol], tab[amg]["time"][tol]
                     # setup excluded on both sides (DCDM's coarse space / f(0) like AMG's hierarchy)
-                    d0 = rec.get("time_nosetup", rec["time"])[tol]
-                    a0 = tab[amg]["time_nosetup"][tol]
+                    # (a row without time_nosetup has no without-setup ratio: never fall back to
+                    # its with-setup time, which would mix the two again)
+                    d0 = rec.get("time_nosetup", {}).get(tol)
+                    a0 = tab[amg].get("time_nosetup", {}).get(tol)
                     key = f"{case}/{name}/{amg}/{tol}"
                     out["time_ratio_to_amg"][key] = {
                         "with_setup": None if d is None or a is None else d / a,
@@ -194,7 +197,8 @@ def main(argv=None) -> None:
                 old[key] = val
         results = old
     results["summary"] = summary(results["cases"])
-    out.write_text(json.dumps(results, indent=1))
+    with atomic_path(out) as tmp:  # temporary file, fsync, rename
+        tmp.write_text(json.dumps(results, indent=1))
     print(json.dumps(results["summary"], indent=1))
     print(f"wrote {out}")
 

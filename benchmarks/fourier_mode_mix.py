@@ -62,7 +62,10 @@ def time_case(
     try:  # the neuraloperator package's layer, when installed (benchmark only)
         from neuralop.layers.spectral_convolution import SpectralConv
 
-        layer = SpectralConv(width, width, n_modes=(2 * modes, 2 * modes)).to(device)
+        # neuralop keeps n_modes[0] wavenumbers (±) along x and n_modes[-1] // 2 + 1 along the
+        # rfft axis: (2m, 2m - 1) keeps the same 2m × m modes as ours ((2m, 2m) would keep m + 1)
+        layer = SpectralConv(width, width, n_modes=(2 * modes, 2 * modes - 1)).to(device)
+        assert list(layer.n_modes) == [2 * modes, modes], layer.n_modes
         fns["neuralop"] = lambda: layer(x)
     except ImportError:
         pass

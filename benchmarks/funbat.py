@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 from types import SimpleNamespace
 
+from sciml.data import atomic_path
 from sciml.tensor.bench import REFERENCE_SCALING, run_synthetic, scaling_subprocess
 
 OUT = Path(__file__).resolve().parent / "results" / "funbat.json"
@@ -133,7 +134,8 @@ def main(argv=None) -> int:
     result["seconds_last_run"] = time.time() - t0
     result.pop("seconds", None)
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    out_path.write_text(json.dumps(result, indent=2, sort_keys=True))
+    with atomic_path(out_path) as tmp:  # temporary file, fsync, rename
+        tmp.write_text(json.dumps(result, indent=2, sort_keys=True))
     print(f"wrote {out_path}")
     return 0
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 os.environ.setdefault("JAX_ENABLE_X64", "1")
 
+from sciml.data import atomic_path
 from sciml.kernels._benchmark import format_table, run_all
 
 
@@ -34,10 +35,10 @@ def main() -> int:
         torch.set_num_threads(args.threads)
     result = run_all(args.quick, args.device, lambda msg: print(msg, flush=True))
     print(format_table(result))
+    result["command"] = " ".join(["python benchmarks/kernels.py", *sys.argv[1:]])
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = args.out.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(result, indent=2))
-    tmp.replace(args.out)
+    with atomic_path(args.out) as tmp:  # temporary file, fsync, rename
+        tmp.write_text(json.dumps(result, indent=2))
     print(f"wrote {args.out}")
     return 0
 

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import torch
 
-from sciml.data import FieldDataset, get_dataset
+from sciml.data import FieldDataset, atomic_path, get_dataset
 from sciml.operators import register_datasets, unit_gaussian_frames, unit_gaussian_pairs
 from sciml.operators.bench import compare_models
 
@@ -206,10 +206,8 @@ def main() -> int:
             **ns,
             "train_loss_per_round" if a.ns_rounds_per_epoch > 1 else "train_loss_per_epoch": curves,
         }
-    a.out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = a.out.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(result, indent=2))
-    tmp.replace(a.out)
+    with atomic_path(a.out) as tmp:  # unique temporary file, fsync, rename
+        tmp.write_text(json.dumps(result, indent=2))
     for part in ("darcy", "navier_stokes"):
         if part not in result:
             continue

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import torch
 
+from sciml.data import atomic_path
 from sciml.imaging.tomo.dncnn import FrameDenoiser, load_denoiser
 from sciml.imaging.tomo.experiment import (
     CT_SETTINGS,
@@ -40,6 +41,11 @@ from sciml.imaging.tomo.radon import Radon, acquisition_angles
 RESULTS = Path(__file__).parent / "results" / "redpsm.json"
 
 
+def _sync(device: str) -> None:
+    if str(device).startswith("cuda"):
+        torch.cuda.synchronize()
+
+
 def _clean(out: dict) -> dict:
     return {m: {k: v for k, v in r.items() if isinstance(v, float)} for m, r in out.items()}
 
@@ -52,17 +58,16 @@ def bench_radon(device: str) -> dict:
         x = torch.rand(p, 128, 128, dtype=torch.float64, device=device)
         y = op(x)
         op.H(y)  # warm-up (builds the cache)
+        _sync(device)  # the warm-up must finish before the first timed call starts
         tf, ta = [], []
         for _ in range(3):
             t0 = time.perf_counter()
             y = op(x)
-            if device != "cpu":
-                torch.cuda.synchronize()
+            _sync(device)
             tf.append(time.perf_counter() - t0)
             t0 = time.perf_counter()
             op.H(y)
-            if device != "cpu":
-                torch.cuda.synchronize()
+            _sync(device)
             ta.append(time.perf_counter() - t0)
         dense_public = 4 * p * 256 * 128 * 128  # the public code: P x 256 bins x 128^2, float32
         out[f"P{p}"] = {
@@ -83,10 +88,10 @@ def sec_per_outer(setting: str, device: str, outer: int = 3) -> dict:
     cfg = ct_config(setting, outer_iters=outer, init_iters=0)
     den = FrameDenoiser(load_denoiser(device=device))
     den(prob.x)  # warm-up
+    _sync(device)  # the warm-up must finish before the clock starts
     t0 = time.perf_counter()
     den(prob.x)
-    if device != "cpu":
-        torch.cuda.synchronize()
+    _sync(device)
     t_den = time.perf_counter() - t0
     out = run_ct(prob, cfg, denoiser=den, methods=("redpsm",))
     per = out["redpsm"]["sec_per_outer"]
@@ -129,8 +134,8 @@ def main() -> None:
     }
 
     def save() -> None:  # after every setting, so a long run keeps what finished
-        RESULTS.parent.mkdir(parents=True, exist_ok=True)
-        RESULTS.write_text(json.dumps(results, indent=1, sort_keys=True))
+        with atomic_path(RESULTS) as tmp:  # temporary file, fsync, rename
+            tmp.write_text(json.dumps(results, indent=1, sort_keys=True))
 
     for setting in args.ct:
         s = CT_SETTINGS[setting]

@@ -204,8 +204,10 @@ def main() -> None:
         "ratios": ratios,
         "command": "python benchmarks/ssm_kernels.py " + " ".join(sys.argv[1:]),
     }
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(result, indent=2))
+    from sciml.data import atomic_path
+
+    with atomic_path(args.out) as tmp:  # temporary file, fsync, rename
+        tmp.write_text(json.dumps(result, indent=2))
     print(json.dumps(ratios, indent=1))
 
 
