@@ -8,6 +8,7 @@ Floating inputs keep their precision; integer inputs are transformed in float64 
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Sequence
 
 import numpy as np
@@ -166,8 +167,8 @@ def rfftn_derivative_symbol(
         raise ValueError(f"order must be ≥ 0, got {order}")
     if not -dims <= axis < dims:
         raise ValueError(f"axis {axis} out of range for a {dims}-D grid")
-    if length <= 0:
-        raise ValueError(f"length must be > 0, got {length}")
+    if not isinstance(length, numbers.Real) or not (length > 0 and math.isfinite(length)):
+        raise ValueError(f"length must be > 0 and finite, got {length!r}")
     ax = axis % dims
     n = int(shape[ax])
     if not be.is_floating(like):

@@ -330,9 +330,13 @@ class KronEigh:
 
     def solve(self, b: Array, shift: Any = 0.0, *, layout: Layout = "auto") -> Array:
         """``(K + shift·I)^{-1} b`` for ``b`` of shape ``(..., N)`` or ``(..., n_1, ..., n_d)``."""
+        if not hasattr(b, "shape"):
+            raise TypeError(f"b must be an array (torch, NumPy or JAX), got {type(b).__name__}")
+        _resolve_layout(tuple(b.shape), self.sizes, layout, "b")  # errors name ``b``
+        check_finite(b, "b")
         lam = self._shifted(shift)
         qh = [self._be.conj_t(q) for q in self.factor_eigenvectors]
-        z = kron_matvec(qh, b, layout=layout)
+        z = kron_matvec(qh, b, layout=layout, check=False)
         z = self._scale(z, lam, layout)
         return kron_matvec(self.factor_eigenvectors, z, layout=layout, check=False)
 

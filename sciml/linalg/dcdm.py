@@ -72,6 +72,11 @@ class DCDMConfig:
             raise ValueError(
                 f"coarse: expected None, 'deflation' or 'additive', got {self.coarse!r}"
             )
+        w = self.stall_patience
+        if isinstance(w, bool) or not isinstance(w, int) or w < 1:
+            raise ValueError(f"stall_patience: expected a positive integer, got {w!r}")
+        if not 0 < self.stall_ratio < float("inf"):
+            raise ValueError(f"stall_ratio: expected a finite number > 0, got {self.stall_ratio}")
         if int(self.coarse_block) < 1:
             raise ValueError(f"coarse_block: expected a positive integer, got {self.coarse_block}")
 

@@ -75,6 +75,22 @@ class DCDMNet(nn.Module):
         super().__init__()
         if config.dim not in (2, 3):
             raise ValueError(f"config.dim: expected 2 or 3, got {config.dim}")
+        minima = {
+            "channels": 1,
+            "kernel_size": 1,
+            "blocks_full": 0,
+            "blocks_half": 0,
+            "blocks_up": 0,
+        }
+        for name, minimum in minima.items():
+            value = getattr(config, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+                raise ValueError(f"config.{name}: expected an int >= {minimum}, got {value!r}")
+        if config.kernel_size % 2 == 0:
+            raise ValueError(
+                f"config.kernel_size: expected an odd int (same-size convolutions), "
+                f"got {config.kernel_size}"
+            )
         self.config = config
         conv = _Conv2d if config.dim == 2 else _Conv3d
         c, k = config.channels, config.kernel_size

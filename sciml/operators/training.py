@@ -15,6 +15,7 @@ from torch.utils.data import Subset
 
 from sciml.train import Trainer, TrainerConfig
 
+from ._common import check_positive_int
 from .metrics import RelativeL2Loss, fourier_band_errors, max_error, nrmse, relative_l2
 
 __all__ = [
@@ -110,6 +111,14 @@ class OperatorTrainConfig:
         return self.weight_decay / self.batch_size if self.sum_loss_decay else self.weight_decay
 
 
+def _check_schedule(cfg: OperatorTrainConfig) -> None:
+    """The StepLR fields, which Trainer does not see: ``step_size`` int >= 1, ``gamma`` > 0."""
+    check_positive_int("step_size", cfg.step_size)
+    g = cfg.gamma
+    if isinstance(g, bool) or not isinstance(g, numbers.Real) or not 0 < g < float("inf"):
+        raise ValueError(f"gamma: expected a finite number > 0, got {g!r}")
+
+
 def fit_operator(
     model: nn.Module,
     train_ds: Any,
@@ -132,6 +141,7 @@ def fit_operator(
         ``(trainer, history)``.
     """
     cfg = config or OperatorTrainConfig()
+    _check_schedule(cfg)
 
     def optimizer(params):
         return torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.adam_weight_decay)
@@ -201,6 +211,7 @@ def fit_for_time(
         and ``time_s`` (on ``clock``).
     """
     cfg = config or OperatorTrainConfig()
+    _check_schedule(cfg)
     if not (isinstance(budget_s, (int, float)) and budget_s > 0):
         raise ValueError(f"budget_s: expected seconds > 0, got {budget_s!r}")
     clocks = {"wall": time.perf_counter, "process": time.process_time}

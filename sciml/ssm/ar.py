@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 
 import numpy as np
 import torch
@@ -47,6 +48,16 @@ def simulate_ar(
 ) -> np.ndarray:
     """Sample ``T`` steps of the AR process (after ``burn_in`` discarded steps): ``(T,)`` float64."""
     phi = np.asarray(phi, dtype=np.float64)
+    if phi.ndim != 1 or phi.shape[0] == 0 or not np.isfinite(phi).all():
+        raise ValueError(
+            f"phi: expected a non-empty 1-D array of finite AR coefficients, got {phi!r}"
+        )
+    if isinstance(T, bool) or not isinstance(T, numbers.Integral) or T < 1:
+        raise ValueError(f"T: expected an int >= 1, got {T!r}")
+    if isinstance(burn_in, bool) or not isinstance(burn_in, numbers.Integral) or burn_in < 0:
+        raise ValueError(f"burn_in: expected an int >= 0, got {burn_in!r}")
+    if not (isinstance(sigma, numbers.Real) and math.isfinite(sigma) and sigma >= 0):
+        raise ValueError(f"sigma: expected a finite number >= 0, got {sigma!r}")
     p = phi.shape[0]
     rng = np.random.default_rng(seed)
     n = T + burn_in + p

@@ -50,6 +50,7 @@ class S4DForecaster(nn.Module):
             check_positive_int(cfg.n_channels, "n_channels"),
             check_positive_int(cfg.d_model, "d_model"),
         )
+        check_positive_int(cfg.n_layers, "n_layers")
         if seed is not None:
             torch.manual_seed(seed)
         self.encoder = nn.Linear(C + 1, H)
@@ -97,6 +98,10 @@ def forecast_step_fn(model: nn.Module, batch) -> tuple[torch.Tensor, torch.Tenso
 
 def last_value_forecast(x: torch.Tensor, horizon: int) -> torch.Tensor:
     """Repeat the last observation: ``(B, lag, C)`` -> ``(B, horizon, C)``."""
+    if not isinstance(x, torch.Tensor) or x.ndim != 3 or x.shape[1] == 0:
+        got = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
+        raise ValueError(f"x: expected a tensor of shape (B, lag >= 1, C), got {got}")
+    horizon = check_positive_int(horizon, "horizon")
     return x[:, -1:].expand(-1, horizon, -1)
 
 

@@ -91,6 +91,7 @@ def s4d_kernel(
     time steps (memory ``O(H n chunk)``).
     """
     L = check_positive_int(L, "L")
+    chunk = check_positive_int(chunk, "chunk")
     CB = C * Bbar
     logA = torch.log(Abar)
     rdtype = CB.real.dtype
@@ -117,6 +118,7 @@ class S4D(SSMLayer):
         super().__init__(d_model, config.dropout, config.activation)
         self.config = config
         N = check_positive_int(config.d_state, "d_state", 2)
+        check_positive_int(config.chunk, "chunk")
         if N % 2:
             raise ValueError(f"d_state: expected an even int (N/2 conjugate pairs), got {N}")
         if config.discretization not in _DISC:

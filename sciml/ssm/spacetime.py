@@ -123,6 +123,7 @@ class SpaceTime(nn.Module):
         check_positive_int(cfg.n_channels, "n_channels")
         H = check_positive_int(cfg.d_model, "d_model")
         check_positive_int(cfg.n_encoder, "n_encoder", 0)
+        check_positive_int(cfg.mlp_ratio, "mlp_ratio")
         if cfg.loss not in ("mse", "rmse"):
             raise ValueError(f"loss: expected 'mse' or 'rmse', got {cfg.loss!r}")
         if cfg.embedding not in ("repeat", "linear"):
@@ -149,6 +150,8 @@ class SpaceTime(nn.Module):
         if not isinstance(x, torch.Tensor) or x.ndim != 3 or x.shape[-1] != self.config.n_channels:
             got = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
             raise ValueError(f"x: expected shape (B, lag, {self.config.n_channels}), got {got}")
+        if not x.is_floating_point():
+            raise TypeError(f"x: expected a floating dtype, got {x.dtype}")
 
     def _embed(self, x: torch.Tensor) -> torch.Tensor:
         if self.embed is not None:
