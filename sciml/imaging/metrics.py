@@ -33,9 +33,13 @@ def _mag(v: torch.Tensor) -> torch.Tensor:
 
 
 def _data_range(ref: torch.Tensor, data_range: float | None) -> float:
-    if data_range is not None:
-        return float(data_range)
-    return float(ref.max() - ref.min())
+    rng = float(ref.max() - ref.min()) if data_range is None else float(data_range)
+    if not (math.isfinite(rng) and rng > 0):
+        where = "data_range" if data_range is not None else "the range max - min of |ref|"
+        raise ValueError(
+            f"{where} must be finite and > 0, got {rng} (pass data_range= for a constant ref)"
+        )
+    return rng
 
 
 def psnr(x: torch.Tensor, ref: torch.Tensor, data_range: float | None = None) -> float:
@@ -44,6 +48,8 @@ def psnr(x: torch.Tensor, ref: torch.Tensor, data_range: float | None = None) ->
     x, ref = _mag(x), _mag(ref)
     mse = float(torch.mean((x - ref) ** 2))
     rng = _data_range(ref, data_range)
+    if not math.isfinite(mse):
+        raise ValueError(f"x and ref must be finite: their mean squared difference is {mse}")
     return float("inf") if mse == 0 else 10.0 * math.log10(rng**2 / mse)
 
 

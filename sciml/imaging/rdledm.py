@@ -96,10 +96,14 @@ class RDLEDMConfig:
                 raise ValueError(f"RDLEDMConfig.{name} must be a finite number >= 0, got {v!r}")
         if self.max_iter < 1:
             raise ValueError(f"RDLEDMConfig.max_iter must be >= 1, got {self.max_iter}")
-        if not self.tol >= 0:
-            raise ValueError(f"RDLEDMConfig.tol must be >= 0, got {self.tol}")
-        if self.step_ratio <= 0:
-            raise ValueError(f"RDLEDMConfig.step_ratio must be > 0, got {self.step_ratio}")
+        if not (self.tol >= 0 and math.isfinite(self.tol)):
+            raise ValueError(f"RDLEDMConfig.tol must be finite and >= 0, got {self.tol}")
+        if not (self.step_ratio > 0 and math.isfinite(self.step_ratio)):
+            raise ValueError(
+                f"RDLEDMConfig.step_ratio must be finite and > 0, got {self.step_ratio}"
+            )
+        if not 0 <= self.theta <= 1:
+            raise ValueError(f"RDLEDMConfig.theta must be in [0, 1], got {self.theta}")
         if self.svd_method not in ("gram", "svd"):
             raise ValueError(
                 f"RDLEDMConfig.svd_method must be 'gram' or 'svd', got {self.svd_method!r}"
