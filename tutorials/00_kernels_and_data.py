@@ -154,7 +154,8 @@ print("one sample:", tuple(x0.shape), tuple(y0.shape), x0.dtype)
 # %% [markdown]
 # ## Running a benchmark from Python
 # The same entry point as the `sciml-bench` command. Results land in their own directory with
-# `config.json`, `metrics.json` and `log.txt`.
+# `config.json`, `metrics.json` and `log.txt`, plus any file the benchmark writes itself (here
+# `kernels.json`).
 
 # %%
 from sciml.bench import main as sciml_bench

@@ -81,8 +81,10 @@ plt.show()
 # ## 2. The fast companion kernel
 # SpaceTime's state matrix is a companion matrix `A = S + a e_dᵀ`. Our kernel uses the
 # `O((d + L) log(d + L))` algorithm (Woodbury at the roots of unity plus FFT correlations), never
-# powers of A. It equals explicit powers to round-off, and it is faster than the repeated-squaring
-# path of the public code.
+# powers of A. It equals explicit powers to round-off, and on the CPU it is faster than repeated
+# squaring (the public SpaceTime code's path), as the timings printed below show. On a GPU
+# repeated squaring is faster (launch latency; docs/status/gpu.md), hence
+# `SpaceTimeConfig(kernel_method="squaring")`.
 
 # %%
 H, d, L = 16, 64, 1024 if SMOKE else 8192
@@ -102,7 +104,9 @@ for name, fn in (
 
 # %% [markdown]
 # ## 3. S4D vs SpaceTime on AR(4)
-# Companion matrices can express any AR(p) process exactly; diagonal SSMs cannot. We train both
+# Companion matrices can express any AR(p) process exactly; diagonal SSMs cannot (their kernel is a
+# sum of exponentials `Σ c_n λ_nˡ`, never exactly the finite impulse response of the AR predictor),
+# only approximately. We train both
 # with the shared `Trainer` on lag/horizon windows and compare with the Bayes-optimal predictor
 # (the noise-free AR recursion), whose error is known in closed form.
 

@@ -8,7 +8,7 @@
 # ---
 
 # %% [markdown]
-# # DCDM: a neural network as a search-direction generator for Poisson systems
+# # 06 — DCDM: a neural network as a search-direction generator for Poisson systems
 #
 # The Deep Conjugate Direction Method (Kaneda et al., ICML 2023) solves the sparse SPD systems
 # of pressure projection, `A x = b` with `A = -Δ_h` on the fluid cells of a grid, in few
@@ -40,11 +40,14 @@ from sciml.linalg import (
     DCDMLoss,
     build_poisson,
     dcdm_solve,
+    pretrained,
     random_obstacles,
+    ritz_rhs,
+    ritz_vectors,
+    run_solvers,
     smoke_rhs,
+    training_system,
 )
-from sciml.linalg.compare import run_solvers
-from sciml.linalg.pretrained import pretrained
 
 SMOKE = os.environ.get("SCIML_SMOKE", "0") not in ("", "0")
 N2 = 64 if SMOKE else 128
@@ -130,8 +133,6 @@ assert two.converged
 # `‖b − (qᵀb / qᵀAq) A q‖²` is scale invariant and zero exactly for `q ∝ A⁻¹ b`.
 
 # %%
-from sciml.linalg.ritz import ritz_rhs, ritz_vectors, training_system
-
 train_sys = training_system(2, 32 if SMOKE else 64)
 theta, Z = ritz_vectors(train_sys, 200)
 B = ritz_rhs(Z, 64, seed=0)
