@@ -83,7 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
     dsub.required = True
     pg = dsub.add_parser("generate", help="generate (or reuse) a registered dataset")
     pg.add_argument("name", metavar="NAME")
-    pg.add_argument("--size", choices=["quick", "full"], default="quick")
+    pg.add_argument(
+        "--size", default="quick", help="any size the dataset registers (quick, full, ...)"
+    )
     pg.add_argument("--out", type=Path, default=None, help="data root (default $SCIML_DATA)")
     pg.add_argument("--seed", type=int, default=0)
 

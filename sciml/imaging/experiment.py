@@ -21,6 +21,17 @@ from .metrics import hfen, psnr, rel_l2, ssim
 from .phantoms import cardiac_phantom
 from .rdledm import RDLEDM, RDLEDMConfig
 
+__all__ = [
+    "METHODS",
+    "NOISE_STD",
+    "TEST_SEED",
+    "TUNED",
+    "VAL_SEED",
+    "Problem",
+    "make_problem",
+    "run_method",
+]
+
 TEST_SEED = 0
 VAL_SEED = 1
 NOISE_STD = 0.003

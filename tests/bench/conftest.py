@@ -78,7 +78,7 @@ DATASETS = [
     {
         "name": "alpha-data",
         "generator": "fakesci.alpha.core:make_data",
-        "sizes": {"quick": {"n": 4}, "full": {"n": 400}},
+        "sizes": {"quick": {"n": 4}, "full": {"n": 400}, "paper": {"n": 40}},
         "kind": "timeseries",
         "description": "four numbers",
     }

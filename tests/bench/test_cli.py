@@ -303,7 +303,7 @@ def test_data_generate_registers_and_reports_size(fake_root, tmp_path, monkeypat
         (
             "alpha-data",
             "fakesci.alpha.core:make_data",
-            {"quick": {"n": 4}, "full": {"n": 400}},
+            {"quick": {"n": 4}, "full": {"n": 400}, "paper": {"n": 40}},
             "timeseries",
             "four numbers",
             0,
@@ -313,6 +313,10 @@ def test_data_generate_registers_and_reports_size(fake_root, tmp_path, monkeypat
     assert line == f"{out / 'alpha-data-full-5.h5'}  ({(400 * 1000 + 5) / 1024:.1f} KiB)"
     assert main(["data", "generate", "nope"]) == 2
     assert main(["data", "generate", "alpha-data", "--size", "huge"]) == 2
+    assert "available: quick, full, paper" in capsys.readouterr().err
+    # sizes beyond quick/full that a dataset registers can be generated too
+    assert main(["data", "generate", "alpha-data", "--size", "paper", "--out", str(out)]) == 0
+    assert capsys.readouterr().out.startswith(str(out / "alpha-data-paper-0.h5"))
 
 
 def test_data_generate_with_real_sciml_data(fake_root, tmp_path, capsys):

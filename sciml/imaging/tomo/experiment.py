@@ -21,6 +21,20 @@ from .fbp import fbp, sliding_window_fbp
 from .radon import Radon, acquisition_angles, add_noise
 from .redpsm import REDPSM, REDPSMConfig, psm_only
 
+__all__ = [
+    "CT_SETTINGS",
+    "MRI_SETTINGS",
+    "NOISE_LEVEL",
+    "TEST_SEED",
+    "VAL_SEED",
+    "CTProblem",
+    "ct_config",
+    "make_ct_problem",
+    "run_ct",
+    "run_mri",
+    "scores",
+]
+
 TEST_SEED = 0
 VAL_SEED = 1
 NOISE_LEVEL = 0.005  # std as a fraction of the maximum projection (the paper's setting)
