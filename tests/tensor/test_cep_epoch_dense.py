@@ -13,17 +13,7 @@ import pytest
 import torch
 
 from sciml.tensor import FunBaT, FunBaTConfig, FunBaTCP
-
-
-def _matern(nu, ell, s2, a, b):
-    r = (a[:, None] - b[None, :]).abs()
-    if nu == 0.5:
-        return s2 * torch.exp(-r / ell)
-    if nu == 1.5:
-        x = 3**0.5 * r / ell
-        return s2 * (1 + x) * torch.exp(-x)
-    x = 5**0.5 * r / ell
-    return s2 * (1 + x + x * x / 3) * torch.exp(-x)
+from tests.helpers.dense_gp import matern_dense
 
 
 def _data(K, N, seed):
@@ -55,7 +45,7 @@ def _dense_mode_posterior(model, k, Lam, eta):
     cfg = model.config
     t = torch.unique(model._X[:, k])
     R = Lam.shape[-1]
-    Kt = _matern(cfg.nu, cfg.lengthscale, cfg.variance, t, t)
+    Kt = matern_dense(cfg.nu, cfg.lengthscale, cfg.variance, t, t)
     Kf = torch.kron(Kt, torch.eye(R, dtype=t.dtype))  # index s*R + r
     Lb = torch.block_diag(*Lam)
     n = Kf.shape[0]

@@ -5,17 +5,7 @@ import torch
 
 from sciml.tensor.chain import ModeChain
 from sciml.tensor.sde import matern_sde
-
-
-def _matern(nu, ell, s2, a, b):
-    r = (a[:, None] - b[None, :]).abs()
-    if nu == 0.5:
-        return s2 * torch.exp(-r / ell)
-    if nu == 1.5:
-        x = 3**0.5 * r / ell
-        return s2 * (1 + x) * torch.exp(-x)
-    x = 5**0.5 * r / ell
-    return s2 * (1 + x + x * x / 3) * torch.exp(-x)
+from tests.helpers.dense_gp import matern_dense
 
 
 @pytest.mark.parametrize("nu", [0.5, 1.5, 2.5])
@@ -34,7 +24,7 @@ def test_marginals_match_dense_posterior(nu):
     mq, Vq = ch.marginals(tq)
     # dense joint over (training states, queries), components independent a priori
     ta = torch.cat([t, tq])
-    Ka = _matern(nu, ell, s2, ta, ta)
+    Ka = matern_dense(nu, ell, s2, ta, ta)
     eye = torch.eye(R, dtype=torch.float64)
     Kf = torch.kron(Ka, eye)  # index point*R + r
     n_tr = S * R

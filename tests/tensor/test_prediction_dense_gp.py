@@ -8,20 +8,10 @@ import pytest
 import torch
 
 from sciml.tensor import FunBaT, FunBaTConfig, FunBaTCP
+from tests.helpers.dense_gp import matern_dense
 
 ELLS = (0.3, 0.5, 0.4)
 VARS = (1.0, 0.7, 1.3)
-
-
-def _matern(nu, ell, s2, a, b):
-    r = (a[:, None] - b[None, :]).abs()
-    if nu == 0.5:
-        return s2 * torch.exp(-r / ell)
-    if nu == 1.5:
-        x = 3**0.5 * r / ell
-        return s2 * (1 + x) * torch.exp(-x)
-    x = 5**0.5 * r / ell
-    return s2 * (1 + x + x * x / 3) * torch.exp(-x)
 
 
 def _dense_mode_posterior(m, k, nu, tq):
@@ -29,7 +19,7 @@ def _dense_mode_posterior(m, k, nu, tq):
     stored per-state messages (precision block-diag Λ_s, information η_s)."""
     t, R = m.chains[k].t, m.ranks[k]
     ta = torch.cat([t, tq])
-    Kf = torch.kron(_matern(nu, ELLS[k], VARS[k], ta, ta), torch.eye(R, dtype=torch.float64))
+    Kf = torch.kron(matern_dense(nu, ELLS[k], VARS[k], ta, ta), torch.eye(R, dtype=torch.float64))
     n = t.shape[0] * R
     Ktt, Kqt = Kf[:n, :n], Kf[n:, :n]
     C = torch.linalg.inv(torch.linalg.inv(Ktt) + torch.block_diag(*m._Lam[k]))
