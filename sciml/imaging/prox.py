@@ -26,8 +26,17 @@ def _check_nonneg(value, name: str) -> None:
         raise ValueError(f"{name} must be >= 0, got {value!r}")
 
 
+def _check_x(x, name: str = "x") -> None:
+    """A floating or complex tensor (integer input would fail deep inside ``finfo`` / SVDs)."""
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
+    if not (x.is_floating_point() or x.is_complex()):
+        raise TypeError(f"{name} must be a floating or complex tensor, got dtype {x.dtype}")
+
+
 def soft_threshold(x: torch.Tensor, thresh: float | torch.Tensor) -> torch.Tensor:
     """Prox of ``thresh * ||·||₁`` (elementwise; complex entries shrink in modulus)."""
+    _check_x(x)
     _check_nonneg(thresh, "thresh")
     mag = cabs(x)
     scale = torch.clamp(1.0 - thresh / torch.clamp(mag, min=torch.finfo(mag.dtype).tiny), min=0.0)
@@ -36,6 +45,7 @@ def soft_threshold(x: torch.Tensor, thresh: float | torch.Tensor) -> torch.Tenso
 
 def group_soft_threshold(x: torch.Tensor, thresh: float, dim: int | tuple = 0) -> torch.Tensor:
     """Prox of ``thresh * Σ_g ||x_g||₂`` with groups along ``dim`` (isotropic-TV shrinkage)."""
+    _check_x(x)
     _check_nonneg(thresh, "thresh")
     nrm = tnorm(x, dim=dim, keepdim=True)
     return x * torch.clamp(1.0 - thresh / torch.clamp(nrm, min=torch.finfo(nrm.dtype).tiny), 0.0)
@@ -43,6 +53,7 @@ def group_soft_threshold(x: torch.Tensor, thresh: float, dim: int | tuple = 0) -
 
 def project_linf_ball(x: torch.Tensor, radius: float | torch.Tensor) -> torch.Tensor:
     """Projection onto ``{z : |z_i| <= radius}`` (complex: radial clipping of each entry)."""
+    _check_x(x)
     _check_nonneg(radius, "radius")
     if not isinstance(radius, torch.Tensor) and radius == 0:
         return torch.zeros_like(x)
@@ -53,6 +64,7 @@ def project_linf_ball(x: torch.Tensor, radius: float | torch.Tensor) -> torch.Te
 
 def project_l2_ball(x: torch.Tensor, radius: float, dim: int | tuple | None = None) -> torch.Tensor:
     """Projection onto ``{z : ||z_g||₂ <= radius}``, groups along ``dim`` (``None``: whole tensor)."""
+    _check_x(x)
     _check_nonneg(radius, "radius")
     nrm = tnorm(x, dim=dim, keepdim=dim is not None)
     if radius == 0:
@@ -103,6 +115,7 @@ def svt(x: torch.Tensor, thresh: float | torch.Tensor, method: str = "svd") -> t
     matrix, ``k = min(m, n)`` (faster; singular values below ``sqrt(eps) * s_max`` lose relative
     accuracy, harmless here because they are thresholded to zero unless ``thresh`` is tiny).
     """
+    _check_x(x)
     _check_nonneg(thresh, "thresh")
     _check_method(method)
     if isinstance(thresh, torch.Tensor):
@@ -123,6 +136,7 @@ def project_spectral_ball(
     rebuilt. ``radius`` may be a tensor broadcasting against the batch shape ``(...)`` (as the
     threshold of :func:`svt`, so that the Moreau identity holds per matrix). ``method`` as in
     :func:`svt`."""
+    _check_x(x)
     _check_nonneg(radius, "radius")
     _check_method(method)
     if isinstance(radius, torch.Tensor):
@@ -140,6 +154,7 @@ def project_spectral_ball(
 def nuclear_norm(x: torch.Tensor, method: str = "svd") -> torch.Tensor:
     """Sum of singular values of a batch ``(..., m, n)`` (``method="gram"``: from the
     eigenvalues of the small Gram matrix, faster, absolute error ``~ sqrt(eps) * s_max``)."""
+    _check_x(x)
     _check_method(method)
     if method == "gram":
         m, n = x.shape[-2:]

@@ -40,6 +40,13 @@ def ritz_rhs(
 ) -> np.ndarray:
     """``count`` normalised right-hand sides (count, n): ``b = Z c`` with Gaussian c whose first
     ``m/2 + margin`` entries (the low end of the spectrum) are scaled by ``low_weight``."""
+    Z = np.asarray(Z)
+    if Z.ndim != 2 or Z.shape[1] == 0 or not np.issubdtype(Z.dtype, np.floating):
+        raise ValueError(
+            f"Z: expected real Ritz vectors (n, m) with m >= 1, got {Z.dtype} {tuple(Z.shape)}"
+        )
+    if isinstance(count, bool) or not isinstance(count, int | np.integer) or count < 1:
+        raise ValueError(f"count: expected an int >= 1, got {count!r}")
     m = Z.shape[1]
     margin = max(1, m // 50) if margin is None else int(margin)
     rng = np.random.default_rng(seed)

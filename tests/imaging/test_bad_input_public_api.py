@@ -8,7 +8,15 @@ import math
 import pytest
 import torch
 
-from sciml.imaging import RDLEDMConfig, psnr, psnr_frames, ssim
+from sciml.imaging import (
+    RDLEDMConfig,
+    project_linf_ball,
+    psnr,
+    psnr_frames,
+    soft_threshold,
+    ssim,
+    svt,
+)
 
 
 @pytest.mark.parametrize(
@@ -51,3 +59,17 @@ def test_psnr_of_non_finite_input_is_an_error_naming_x():
     x[0, 0, 0] = math.inf
     with pytest.raises(ValueError, match="x and ref must be finite"):
         psnr(x, ref)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda x: soft_threshold(x, 0.1),
+        lambda x: svt(x, 0.1),
+        lambda x: svt(x, 0.1, method="gram"),
+        lambda x: project_linf_ball(x, 1.0),
+    ],
+)
+def test_proximal_maps_reject_integer_input_by_name(call):
+    with pytest.raises(TypeError, match="x must be a floating or complex tensor"):
+        call(torch.ones(3, 4, dtype=torch.int64))

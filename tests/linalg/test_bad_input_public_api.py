@@ -2,6 +2,7 @@
 
 import math
 
+import numpy as np
 import pytest
 
 from sciml.linalg import DCDMConfig, DCDMNet, DCDMNetConfig
@@ -45,3 +46,22 @@ def test_dcdm_net_zero_blocks_allowed():
 def test_dcdm_config(kwargs, name):
     with pytest.raises(ValueError, match=name):
         DCDMConfig(**kwargs)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "name"),
+    [
+        ({"count": 0}, "count"),
+        ({"count": -1}, "count"),
+        ({"count": 1.5}, "count"),
+        ({"Z": np.zeros((5, 0))}, "Z"),
+        ({"Z": np.zeros(5)}, "Z"),
+    ],
+)
+def test_ritz_rhs_rejects_bad_count_and_empty_ritz_vectors(kwargs, name):
+    from sciml.linalg import ritz_rhs
+
+    args = {"Z": np.linalg.qr(np.random.default_rng(0).standard_normal((6, 3)))[0], "count": 2}
+    args.update(kwargs)
+    with pytest.raises(ValueError, match=f"^{name}:"):
+        ritz_rhs(**args)
