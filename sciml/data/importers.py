@@ -199,15 +199,20 @@ def read_csv_timeseries(
     path = Path(path)
     if not path.exists():
         raise DatasetError("no such file", path=path)
+    if path.is_dir():
+        raise DatasetError("expected a CSV file, got a directory", path=path)
     if isinstance(columns, str):
         columns = [columns]
-    with open(path, newline="", encoding="utf-8") as fh:
-        reader = csv.reader(fh)
-        try:
-            header = [h.strip() for h in next(reader)]
-        except StopIteration:
-            raise DatasetError("empty CSV file (no header row)", path=path) from None
-        rows = [r for r in reader if r]
+    try:
+        with open(path, newline="", encoding="utf-8") as fh:
+            reader = csv.reader(fh)
+            try:
+                header = [h.strip() for h in next(reader)]
+            except StopIteration:
+                raise DatasetError("empty CSV file (no header row)", path=path) from None
+            rows = [r for r in reader if r]
+    except UnicodeDecodeError as e:
+        raise DatasetError(f"not a UTF-8 text CSV file ({e.reason})", path=path) from e
     if date_column not in header:
         raise MissingKeyError(
             f"no date column {date_column!r}; header is {header}", path=path, key=date_column
@@ -272,8 +277,11 @@ def split_series(
     values = np.asarray(values)
     if values.ndim < 1:
         raise ValueError("values: expected an array of shape (T, ...), got a scalar")
-    fr = tuple(float(f) for f in fractions)
-    if len(fr) != 3 or any(f < 0 for f in fr) or abs(sum(fr) - 1.0) > 1e-9:
+    try:
+        fr = tuple(float(f) for f in fractions)
+    except (TypeError, ValueError):
+        fr = ()
+    if len(fr) != 3 or not all(f >= 0 for f in fr) or abs(sum(fr) - 1.0) > 1e-9:
         raise ValueError(
             f"fractions: expected three non-negative numbers summing to 1, got {fractions!r}"
         )

@@ -83,9 +83,43 @@ def compute_stats(arrays: Any, axis: Axis = 0) -> dict[str, Any]:
         statistics broadcast against one sample and against a batch. ``std`` may contain zeros
         (constant features); :func:`normalize` treats those as 1.
     """
+    if not (isinstance(axis, int | np.integer) and not isinstance(axis, bool)) and not (
+        isinstance(axis, Sequence)
+        and not isinstance(axis, str)
+        and all(isinstance(a, int | np.integer) and not isinstance(a, bool) for a in axis)
+    ):
+        raise TypeError(f"axis: expected an int or a sequence of ints, got {axis!r}")
+    if isinstance(arrays, Mapping):
+        if not arrays:
+            raise ValueError("arrays: expected at least one array, got an empty mapping")
+        out = {}
+        for k, v in arrays.items():
+            out[str(k)] = _check_finite_stats(_one(_as_array(v, str(k)), axis, str(k)), str(k))
+        return out
+    return _check_finite_stats(_one(_as_array(arrays, "array"), axis, "array"), "array")
+
+
+def _compute_stats(arrays: Any, axis: Axis = 0) -> dict[str, Any]:
+    """``compute_stats`` that lets NaN/inf through (the writer's ``allow_nonfinite=True``)."""
     if isinstance(arrays, Mapping):
         return {str(k): _one(v, axis, str(k)) for k, v in arrays.items()}
     return _one(arrays, axis, "array")
+
+
+def _as_array(arr: Any, name: str) -> Any:
+    if hasattr(arr, "dtype") and hasattr(arr, "shape"):
+        return arr
+    if arr is None or isinstance(arr, str | bytes):
+        raise TypeError(f"arrays['{name}']: expected an array of shape (N, ...), got {arr!r}")
+    return np.asarray(arr)
+
+
+def _check_finite_stats(st: dict[str, np.ndarray], name: str) -> dict[str, np.ndarray]:
+    if not (np.isfinite(st["mean"]).all() and np.isfinite(st["std"]).all()):
+        raise ValueError(
+            f"arrays['{name}']: contains NaN/inf values, so its mean/std are not finite"
+        )
+    return st
 
 
 def _safe_std(std: Any, eps: float | None = None) -> Any:
@@ -96,13 +130,38 @@ def _safe_std(std: Any, eps: float | None = None) -> Any:
     return std.where(std > 0, std.new_ones(()))  # torch tensor
 
 
+def _check_args(x: Any, mean: Any, std: Any, eps: float | None, xname: str) -> None:
+    for name, v in ((xname, x), ("mean", mean), ("std", std)):
+        if v is None or isinstance(v, str | bytes | list | tuple):
+            raise TypeError(
+                f"{name}: expected a NumPy array, torch tensor or number, got {type(v).__name__}"
+            )
+    if eps is not None:
+        if isinstance(eps, bool) or not isinstance(eps, int | float | np.floating):
+            raise TypeError(f"eps: expected None or a float >= 0, got {eps!r}")
+        if not (eps >= 0 and np.isfinite(eps)):
+            raise ValueError(f"eps: expected None or a finite float >= 0, got {eps!r}")
+
+
 def normalize(x: Any, mean: Any, std: Any, eps: float | None = None) -> Any:
     """``(x - mean) / std`` (NumPy arrays or torch tensors). By default a zero std is replaced
     by 1; with ``eps`` the scale is ``std + eps`` (the FNO/LSM convention, under which a pixel
     that is constant over the training set is scaled by ``eps`` on the way back)."""
-    return (x - mean) / _safe_std(std, eps)
+    _check_args(x, mean, std, eps, "x")
+    return _normalize(x, mean, std, eps)
 
 
 def denormalize(z: Any, mean: Any, std: Any, eps: float | None = None) -> Any:
     """Inverse of :func:`normalize` with the same ``eps``: ``z * scale + mean``."""
+    _check_args(z, mean, std, eps, "z")
+    return _denormalize(z, mean, std, eps)
+
+
+def _normalize(x: Any, mean: Any, std: Any, eps: float | None = None) -> Any:
+    """``normalize`` without the argument checks (per-sample use inside the Datasets)."""
+    return (x - mean) / _safe_std(std, eps)
+
+
+def _denormalize(z: Any, mean: Any, std: Any, eps: float | None = None) -> Any:
+    """``denormalize`` without the argument checks."""
     return z * _safe_std(std, eps) + mean

@@ -20,8 +20,7 @@ from torch.utils.data import Dataset
 from ._arrays import native_byte_order
 from .errors import DatasetError, MissingKeyError
 from .reader import ArrayView, DatasetFile, open_dataset
-from .stats import denormalize as _denormalize
-from .stats import normalize as _normalize
+from .stats import _denormalize, _normalize
 
 __all__ = ["ArrayDataset", "FieldDataset", "TensorEntryDataset", "WindowDataset"]
 

@@ -24,7 +24,7 @@ from .schema import (
     check_splits,
     sample_chunks,
 )
-from .stats import compute_stats
+from .stats import _compute_stats
 
 __all__ = ["params_json", "write_dataset"]
 
@@ -224,7 +224,7 @@ def write_dataset(
             raise ValueError(f"stats: expected 'auto', None or a mapping, got {stats!r}")
         for k, a in arrays.get("train", {}).items():
             if a.dtype.kind == "f" and a.shape[0] > 0 and f"train/{k}" not in nonfinite:
-                stat_arrays[k] = compute_stats(a, axis=_auto_axis(kind, a.ndim))
+                stat_arrays[k] = _compute_stats(a, axis=_auto_axis(kind, a.ndim))
     elif stats is not None:
         if not isinstance(stats, Mapping) or not all(
             isinstance(v, Mapping) for v in stats.values()

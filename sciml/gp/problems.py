@@ -51,6 +51,8 @@ def parse_field(name: str, ndim: int) -> tuple[int, ...]:
     """Derivative orders per dimension for a field name, e.g. ``"u_xy"`` → ``(1, 1)``."""
     if not isinstance(name, str) or not (name == "u" or name.startswith("u_")):
         raise ValueError(f"fields: expected 'u' or 'u_<x|y|z>...', got {name!r}")
+    if isinstance(ndim, bool) or not isinstance(ndim, (int, np.integer)) or not 1 <= ndim <= 3:
+        raise ValueError(f"ndim: expected an int in [1, {len(_AXES)}], got {ndim!r}")
     orders = [0] * ndim
     for ch in name[2:]:
         k = _AXES.find(ch)
@@ -126,6 +128,10 @@ class PDEProblem:
             raise ValueError("source: give a source f(x) or an exact solution to manufacture it")
         if self.boundary is None and self.exact is None:
             raise ValueError("boundary: give boundary data g(x) or an exact solution")
+        for name in ("freq_scale", "boundary_weight"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, float, np.floating)):
+                raise TypeError(f"{name}: expected a positive float, got {v!r}")
         if not (math.isfinite(self.freq_scale) and self.freq_scale > 0):
             raise ValueError(f"freq_scale: expected a positive float, got {self.freq_scale!r}")
         if not (math.isfinite(self.boundary_weight) and self.boundary_weight > 0):

@@ -84,7 +84,7 @@ from .kron_gp import (
     prior_solve,
 )
 from .problems import PDEProblem, parse_field
-from .spectral import SpectralKernel, prune_mask
+from .spectral import KERNEL_KINDS, SpectralKernel, _check_spec_params, prune_mask
 
 __all__ = ["GPHMConfig", "GPHMSolution", "GPHMSolver"]
 
@@ -185,6 +185,11 @@ class GPHMConfig:
     value_field: str = "grid"
 
     def __post_init__(self) -> None:
+        if not isinstance(self.kernel, str) or self.kernel not in KERNEL_KINDS:
+            raise ValueError(
+                f"kernel: expected one of {KERNEL_KINDS} (the spectral kernel kind), "
+                f"got {self.kernel!r}"
+            )
         SpectralKernel(self.kernel, self.num_components, self.nu)  # validates
         if self.path not in _PATHS:
             raise ValueError(f"path: expected one of {_PATHS}, got {self.path!r}")
@@ -376,7 +381,13 @@ class GPHMSolution:
 
 def spectral_density(spec: SpectralKernel, params: dict, freqs, active=None) -> jax.Array:
     """Fourier transform of the 1-D kernel (symmetric in frequency), integrating to k(0)."""
-    s = jnp.asarray(freqs, dtype=jnp.float64)[:, None]
+    _check_spec_params(spec, params)
+    if freqs is None or isinstance(freqs, str):
+        raise TypeError(f"freqs: expected a 1-D array of frequencies, got {freqs!r}")
+    s = jnp.asarray(freqs, dtype=jnp.float64)
+    if s.ndim != 1:
+        raise ValueError(f"freqs: expected a 1-D array of frequencies, got shape {s.shape}")
+    s = s[:, None]
     w = jnp.exp(params["log_w"])
     if active is not None:
         w = jnp.where(active, w, 0.0)

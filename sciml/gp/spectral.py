@@ -23,6 +23,7 @@ falls below ``prune_tol · max_q w_q`` are switched off through the ``active`` m
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import jax
@@ -153,6 +154,23 @@ def _cos_deriv(d, b, order):
 _BINOM = {0: (1,), 1: (1, 1), 2: (1, 2, 1)}
 
 
+def _check_spec_params(spec, params, need_spec: bool = True) -> None:
+    """Python-level checks (safe under ``jax.jit``): the static kernel and the parameter dict."""
+    if need_spec and not isinstance(spec, SpectralKernel):
+        raise TypeError(f"spec: expected a SpectralKernel, got {type(spec).__name__}")
+    if not isinstance(params, Mapping) or not {"log_w", "log_rho"} <= set(params):
+        got = sorted(params) if isinstance(params, Mapping) else type(params).__name__
+        raise TypeError(f"params: expected a dict with 'log_w', 'mu', 'log_rho', got {got}")
+
+
+def _as_points(x, name: str):
+    if x is None or isinstance(x, str):
+        raise TypeError(f"{name}: expected a 1-D array of points, got {x!r}")
+    if isinstance(x, np.ndarray) and x.dtype.kind not in "biuf":
+        raise TypeError(f"{name}: expected a real numeric array, got dtype {x.dtype}")
+    return jnp.asarray(x)
+
+
 def kernel_matrix(
     spec: SpectralKernel,
     params: dict,
@@ -172,6 +190,7 @@ def kernel_matrix(
 
     Returns: (n1, n2) array ``∂^order k(x1_i, x2_j) / ∂x1^order``.
     """
+    _check_spec_params(spec, params)
     if order not in (0, 1, 2):
         raise ValueError(f"order: expected 0, 1 or 2, got {order!r}")
     if order > spec.max_order:
@@ -179,8 +198,8 @@ def kernel_matrix(
             f"order: kernel {spec.kind} with nu={spec.nu} supports derivative order "
             f"<= {spec.max_order}, got {order}"
         )
-    x1 = jnp.asarray(x1)
-    x2 = jnp.asarray(x2)
+    x1 = _as_points(x1, "x1")
+    x2 = _as_points(x2, "x2")
     if x1.ndim != 1 or x2.ndim != 1:
         raise ValueError(f"x1, x2: expected 1-D arrays, got shapes {x1.shape} and {x2.shape}")
     return kernel_1d(spec, params, x1[:, None] - x2[None, :], order, active)
@@ -221,6 +240,7 @@ def kernel_1d(
     components are accumulated by a ``lax.scan`` with a rematerialised body (same values and
     gradients, memory of a few arrays of ``d``'s shape, also in reverse mode).
     """
+    _check_spec_params(spec, params)
     if order not in (0, 1, 2):
         raise ValueError(f"order: expected 0, 1 or 2, got {order!r}")
     if order > spec.max_order:
@@ -269,5 +289,11 @@ def kernel_1d(
 
 def prune_mask(params: dict, active, tol: float = 1e-6):
     """Switch off components whose weight is below ``tol`` times the largest active weight."""
+    _check_spec_params(None, params, need_spec=False)
+    if isinstance(tol, bool) or not isinstance(tol, (int, float, np.floating)):
+        if not isinstance(tol, jax.Array):  # a traced tolerance is fine
+            raise TypeError(f"tol: expected a float >= 0, got {tol!r}")
+    elif not (tol >= 0 and math.isfinite(tol)):
+        raise ValueError(f"tol: expected a finite float >= 0, got {tol!r}")
     w = jnp.where(active, jnp.exp(params["log_w"]), 0.0)
     return jnp.logical_and(active, w >= tol * jnp.max(w))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+import numbers
+
 import numpy as np
 import torch
 
@@ -9,8 +12,14 @@ import torch
 def as_indices(indices, name: str = "indices", K: int | None = None) -> torch.Tensor:
     """(N, K) float tensor (float64 unless a floating tensor is given), on the input's device."""
     if isinstance(indices, torch.Tensor):
+        if indices.is_complex() or indices.dtype in (torch.float16, torch.bfloat16):
+            raise TypeError(
+                f"{name}: expected a real float32/float64 (or integer) tensor, got {indices.dtype}"
+            )
         X = indices if indices.is_floating_point() else indices.to(torch.float64)
     elif isinstance(indices, (np.ndarray, list, tuple)):
+        if np.iscomplexobj(indices):
+            raise TypeError(f"{name}: expected real index values, got a complex array")
         try:
             X = torch.as_tensor(np.asarray(indices, dtype=np.float64))
         except (TypeError, ValueError) as e:
@@ -25,6 +34,8 @@ def as_indices(indices, name: str = "indices", K: int | None = None) -> torch.Te
         raise ValueError(f"{name}: expected shape (N, K), got {tuple(X.shape)}")
     if X.shape[0] == 0:
         raise ValueError(f"{name}: expected at least one entry, got shape {tuple(X.shape)}")
+    if X.shape[1] == 0:
+        raise ValueError(f"{name}: expected at least one index column, got shape {tuple(X.shape)}")
     if K is not None and X.shape[1] != K:
         raise ValueError(f"{name}: expected {K} index columns (one per mode), got {X.shape[1]}")
     if not torch.isfinite(X).all():
@@ -36,6 +47,8 @@ def as_indices(indices, name: str = "indices", K: int | None = None) -> torch.Te
 def as_values(y, N: int, like: torch.Tensor, name: str = "y") -> torch.Tensor:
     """(N,) float tensor with ``like``'s dtype/device."""
     if isinstance(y, torch.Tensor):
+        if y.is_complex():
+            raise TypeError(f"{name}: expected a real tensor, got {y.dtype}")
         v = y
     elif isinstance(y, (np.ndarray, list, tuple)):
         try:
@@ -59,3 +72,22 @@ def as_values(y, N: int, like: torch.Tensor, name: str = "y") -> torch.Tensor:
         bad = int((~torch.isfinite(v)).sum())
         raise ValueError(f"{name}: expected finite values, got {bad} NaN/inf entries")
     return v
+
+
+def check_int(name: str, value, minimum: int, allow_none: bool = False) -> None:
+    """``value`` is an int >= ``minimum`` (or None when allowed); ValueError naming ``name``."""
+    if value is None and allow_none:
+        return
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        extra = " or None" if allow_none else ""
+        raise ValueError(f"{name}: expected an integer >= {minimum}{extra}, got {value!r}")
+
+
+def check_lr(lr, name: str = "lr") -> None:
+    """A finite learning rate > 0."""
+    if (
+        isinstance(lr, bool)
+        or not isinstance(lr, numbers.Real)
+        or not (lr > 0 and math.isfinite(lr))
+    ):
+        raise ValueError(f"{name}: expected a finite float > 0, got {lr!r}")

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import torch
 
-from .kalman import kalman_smoother
-from .sde import MaternSDE, discretise
+from .kalman import _kalman_smoother
+from .sde import MaternSDE, _discretise
 
 __all__ = ["ModeChain"]
 
@@ -40,7 +40,7 @@ class ModeChain:
         self.Pinf1 = sde.Pinf.to(**kw)
         self.P0 = _blockdiag(rank, self.Pinf1)
         dt = torch.cat([t.new_zeros(1), t[1:] - t[:-1]])
-        A1, Q1 = discretise(sde, dt)
+        A1, Q1 = _discretise(sde, dt)
         self.A = _blockdiag(rank, A1)
         self.Q = _blockdiag(rank, Q1)
         self._obs = torch.arange(rank, device=t.device) * self.d  # positions of u_r in the state
@@ -68,7 +68,7 @@ class ModeChain:
             mean (S, R) and covariance (S, R, R) of the components at the chain's states.
         """
         G, g = self._lift(Lam, eta)
-        self.result = kalman_smoother(self.A, self.Q, self.P0, G, g)
+        self.result = _kalman_smoother(self.A, self.Q, self.P0, G, g)
         return self._project(self.result.mean, self.result.cov)
 
     def prior(self) -> tuple[torch.Tensor, torch.Tensor]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import numbers
 from dataclasses import asdict, dataclass
 
 __all__ = ["FunBaTConfig"]
@@ -72,6 +73,13 @@ class FunBaTConfig:
         _positive_tuple("variance", self.variance)
         if not isinstance(self.epochs, int) or self.epochs < 1:
             raise ValueError(f"epochs: expected an integer >= 1, got {self.epochs!r}")
+        for name in (
+            "rho_u", "rho_w", "rho_tau", "a0", "b0", "core_prior_var", "init_scale", "init_var",
+            "init_noise_ratio",
+        ):  # fmt: skip
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, numbers.Real):
+                raise TypeError(f"{name}: expected a float, got {v!r}")
         for name in ("rho_u", "rho_w", "rho_tau"):
             v = getattr(self, name)
             if not (0.0 <= v < 1.0):
@@ -80,6 +88,12 @@ class FunBaTConfig:
             v = getattr(self, name)
             if not (v > 0 and math.isfinite(v)):
                 raise ValueError(f"{name}: expected a finite value > 0, got {v!r}")
+        if (
+            isinstance(self.seed, bool)
+            or not isinstance(self.seed, numbers.Integral)
+            or self.seed < 0
+        ):
+            raise ValueError(f"seed: expected an integer >= 0, got {self.seed!r}")
         if not isinstance(self.chunk_size, int) or self.chunk_size < 1:
             raise ValueError(f"chunk_size: expected an integer >= 1, got {self.chunk_size!r}")
 

@@ -233,6 +233,10 @@ class FunBaT(CEPModel):
             (M_1, …, M_K) tensor ``W ×_1 U^1 … ×_K U^K`` with U^k the factor means on grid k.
         """
         self._check_fitted()
+        if isinstance(grids, str) or not hasattr(grids, "__len__"):
+            raise TypeError(
+                f"grids: expected a list of {self.K} 1-D index grids, got {type(grids).__name__}"
+            )
         if len(grids) != self.K:
             raise ValueError(f"grids: expected {self.K} grids (one per mode), got {len(grids)}")
         mats = [self.posterior_factors(k, g)[0] for k, g in enumerate(grids)]

@@ -7,7 +7,7 @@ import math
 
 import torch
 
-from ._inputs import as_indices, as_values
+from ._inputs import as_indices, as_values, check_int, check_lr
 
 __all__ = ["GPBaseline"]
 
@@ -32,6 +32,9 @@ class GPBaseline:
             raise ValueError(f"nu: expected one of (0.5, 1.5, 2.5), got {nu!r}")
         if not isinstance(max_points, int) or max_points < 2:
             raise ValueError(f"max_points: expected an integer >= 2, got {max_points!r}")
+        check_int("steps", steps, 1)
+        check_lr(lr)
+        check_int("seed", seed, 0)
         self.nu, self.max_points, self.steps, self.lr, self.seed = nu, max_points, steps, lr, seed
 
     def fit(self, indices, y) -> GPBaseline:

@@ -71,6 +71,47 @@ def kalman_smoother(
     Returns:
         SmootherResult with means (S, D) and covariances (S, D, D).
     """
+    _check_chain(A, Q, P0, G, g)
+    return _kalman_smoother(A, Q, P0, G, g)
+
+
+def _check_chain(A, Q, P0, G, g) -> None:
+    """Shapes, dtypes, devices and finiteness of ``kalman_smoother``'s arguments."""
+    named = {"A": A, "Q": Q, "P0": P0, "G": G, "g": g}
+    for name, x in named.items():
+        if not isinstance(x, torch.Tensor):
+            raise TypeError(f"{name}: expected a torch.Tensor, got {type(x).__name__}")
+        if x.dtype not in (torch.float32, torch.float64):
+            raise TypeError(f"{name}: expected a float32 or float64 tensor, got {x.dtype}")
+    if g.ndim != 2 or g.shape[0] < 1 or g.shape[1] < 1:
+        raise ValueError(f"g: expected shape (S, D) with S, D >= 1, got {tuple(g.shape)}")
+    S, D = g.shape
+    want = {"A": (S, D, D), "Q": (S, D, D), "P0": (D, D), "G": (S, D, D)}
+    for name, shape in want.items():
+        if tuple(named[name].shape) != shape:
+            raise ValueError(
+                f"{name}: expected shape {shape} (from g of shape {(S, D)}), "
+                f"got {tuple(named[name].shape)}"
+            )
+    for name, x in named.items():
+        if x.dtype != g.dtype or x.device != g.device:
+            raise TypeError(
+                f"{name}: expected dtype {g.dtype} on {g.device} (like g), got {x.dtype} on {x.device}"
+            )
+    finite = torch.stack(
+        [torch.isfinite(x).all() for x in (A[1:], Q[1:], P0, G, g)]
+    )  # one host sync for all five
+    if not bool(finite.all()):
+        bad = [
+            n for n, ok in zip(("A", "Q", "P0", "G", "g"), finite.tolist(), strict=True) if not ok
+        ]
+        raise ValueError(f"{', '.join(bad)}: expected finite values, got NaN/inf entries")
+
+
+def _kalman_smoother(
+    A: torch.Tensor, Q: torch.Tensor, P0: torch.Tensor, G: torch.Tensor, g: torch.Tensor
+) -> SmootherResult:
+    """``kalman_smoother`` without the argument checks (internal callers)."""
     S, D = g.shape
     eye = torch.eye(D, dtype=g.dtype, device=g.device)
     # filtering elements

@@ -10,6 +10,7 @@ process is a Gauss–Markov chain ``x_j = A_j x_{j-1} + q_j`` with ``A_j = expm(
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 
 import torch
@@ -63,6 +64,9 @@ def matern_sde(
 ) -> MaternSDE:
     """Build ``(F, L, Qc, H, P∞)`` of the Matérn-ν SDE with the given lengthscale and variance."""
     _check_nu(nu)
+    for name, v in (("lengthscale", lengthscale), ("variance", variance)):
+        if isinstance(v, bool) or not isinstance(v, numbers.Real):
+            raise TypeError(f"{name}: expected a float > 0, got {v!r}")
     if not (lengthscale > 0 and math.isfinite(lengthscale)):
         raise ValueError(f"lengthscale: expected a finite value > 0, got {lengthscale!r}")
     if not (variance > 0 and math.isfinite(variance)):
@@ -111,6 +115,21 @@ def discretise(sde: MaternSDE, dt: torch.Tensor) -> tuple[torch.Tensor, torch.Te
     Returns:
         A, Q: (S, d, d) each, on ``dt``'s device.
     """
+    if not isinstance(sde, MaternSDE):
+        raise TypeError(f"sde: expected a MaternSDE (see matern_sde), got {type(sde).__name__}")
+    if not isinstance(dt, torch.Tensor):
+        raise TypeError(f"dt: expected a 1-D float tensor, got {type(dt).__name__}")
+    if dt.dtype not in (torch.float32, torch.float64):
+        raise TypeError(f"dt: expected a float32 or float64 tensor, got {dt.dtype}")
+    if dt.ndim != 1:
+        raise ValueError(f"dt: expected shape (S,), got {tuple(dt.shape)}")
+    if not bool((torch.isfinite(dt) & (dt >= 0)).all()):
+        raise ValueError("dt: expected finite steps >= 0, got NaN/inf or negative entries")
+    return _discretise(sde, dt)
+
+
+def _discretise(sde: MaternSDE, dt: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """``discretise`` without the argument checks (internal callers)."""
     F = sde.F.to(dtype=dt.dtype, device=dt.device)
     Pinf = sde.Pinf.to(dtype=dt.dtype, device=dt.device)
     A = torch.linalg.matrix_exp(dt[:, None, None] * F)

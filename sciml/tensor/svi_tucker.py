@@ -9,7 +9,7 @@ import math
 import torch
 
 from ._binning import Binner
-from ._inputs import as_indices, as_values
+from ._inputs import as_indices, as_values, check_int, check_lr
 
 __all__ = ["SVITucker"]
 
@@ -35,6 +35,15 @@ class SVITucker:
     ):
         if not isinstance(steps, int) or steps < 1:
             raise ValueError(f"steps: expected an integer >= 1, got {steps!r}")
+        ranks = rank if isinstance(rank, tuple | list) else (rank,)
+        if not ranks:
+            raise ValueError(f"rank: expected a positive int or a tuple of them, got {rank!r}")
+        for r in ranks:
+            check_int("rank", r, 1)
+        check_lr(lr)
+        check_int("batch_size", batch_size, 1, allow_none=True)
+        check_int("num_samples", num_samples, 1)
+        check_int("seed", seed, 0)
         self.rank, self.n_bins, self.steps, self.lr = rank, n_bins, steps, lr
         self.batch_size, self.num_samples, self.seed = batch_size, num_samples, seed
 

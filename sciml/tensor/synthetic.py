@@ -10,6 +10,7 @@ index values ``x`` (N, K) float64 and ``values`` (N,) float64.
 from __future__ import annotations
 
 import math
+import numbers
 
 import numpy as np
 
@@ -39,6 +40,18 @@ RANK1_CP_FUNCTIONS = (_u1, _u2)
 """u1(x) = sin²(2πx)·cos(2πx), u2(x') = e^{−2x'}·sin(1.5πx') (the paper's synthetic case)."""
 
 
+def _check_common(train_frac, noise, seed) -> None:
+    for name, v in (("train_frac", train_frac), ("noise", noise)):
+        if isinstance(v, bool) or not isinstance(v, numbers.Real):
+            raise TypeError(f"{name}: expected a float, got {v!r}")
+    if not 0 < train_frac < 1:
+        raise ValueError(f"train_frac: expected a value in (0, 1), got {train_frac}")
+    if not (noise >= 0 and math.isfinite(noise)):
+        raise ValueError(f"noise: expected a finite value >= 0, got {noise}")
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise ValueError(f"seed: expected an integer >= 0, got {seed!r}")
+
+
 def make_rank1_cp(
     n: int = 1350, train_frac: float = 0.5, noise: float = 0.0, seed: int = 0
 ) -> dict:
@@ -50,8 +63,7 @@ def make_rank1_cp(
     """
     if n < 4:
         raise ValueError(f"n: expected at least 4 points, got {n}")
-    if not 0 < train_frac < 1:
-        raise ValueError(f"train_frac: expected a value in (0, 1), got {train_frac}")
+    _check_common(train_frac, noise, seed)
     rng = np.random.default_rng(seed)
     x = rng.uniform(0.0, 1.0, size=(n, 2))
     f = _u1(x[:, 0]) * _u2(x[:, 1])
@@ -68,7 +80,14 @@ TUCKER3_CORE = np.array([[[1.0, -0.6], [0.5, 0.8]], [[-0.4, 0.7], [0.9, 0.3]]], 
 
 def tucker3_factors(x: np.ndarray, mode: int) -> np.ndarray:
     """The true latent functions of the synthetic Tucker case: (M,) index values → (M, 2)."""
-    x = np.asarray(x, dtype=np.float64)
+    try:
+        x = np.asarray(x, dtype=np.float64)
+    except (TypeError, ValueError) as e:
+        raise TypeError(
+            f"x: expected a numeric array of index values, got {type(x).__name__}"
+        ) from e
+    if not np.isfinite(x).all():
+        raise ValueError("x: expected finite index values, got NaN/inf entries")
     if mode == 0:
         return np.stack([np.sin(2 * np.pi * x), np.cos(np.pi * x)], -1)
     if mode == 1:
@@ -110,8 +129,7 @@ def make_tucker3(
     """
     if n < 10:
         raise ValueError(f"n: expected at least 10 entries, got {n}")
-    if noise < 0:
-        raise ValueError(f"noise: expected >= 0, got {noise}")
+    _check_common(train_frac, noise, seed)
     if n_unique is not None and n > math.prod(int(s) for s in n_unique):
         raise ValueError(
             f"n: expected at most {math.prod(int(s) for s in n_unique)} entries (the number of "

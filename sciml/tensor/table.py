@@ -6,6 +6,8 @@ z-scored."""
 from __future__ import annotations
 
 import csv
+import math
+import numbers
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -159,14 +161,25 @@ def read_table(
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"path: {path} does not exist")
+    if path.is_dir():
+        raise ValueError(f"path: expected a .csv, .h5 or .hdf5 file, got a directory {path}")
+    if isinstance(index_columns, str) or not isinstance(index_columns, (list, tuple)):
+        raise TypeError(f"index_columns: expected a list of column names, got {index_columns!r}")
+    if not isinstance(value_column, str):
+        raise TypeError(f"value_column: expected a column name (str), got {value_column!r}")
+    if isinstance(index_range, bool) or not isinstance(index_range, numbers.Real):
+        raise TypeError(f"index_range: expected a float > 0, got {index_range!r}")
     cols = list(index_columns)
     if len(cols) < 2:
         raise ValueError(f"index_columns: expected at least 2 columns (modes), got {cols!r}")
-    if not index_range > 0:
-        raise ValueError(f"index_range: expected a value > 0, got {index_range!r}")
+    if not (index_range > 0 and math.isfinite(index_range)):
+        raise ValueError(f"index_range: expected a finite value > 0, got {index_range!r}")
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        data = _read_csv(path, cols + [value_column])
+        try:
+            data = _read_csv(path, cols + [value_column])
+        except UnicodeDecodeError as e:
+            raise ValueError(f"path: {path} is not a UTF-8 text CSV file ({e.reason})") from e
     elif suffix in (".h5", ".hdf5"):
         data = _read_h5(path, cols + [value_column], group)
     else:

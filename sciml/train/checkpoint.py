@@ -38,6 +38,8 @@ def atomic_save(obj: Any, path: str | os.PathLike) -> Path:
 def load_checkpoint(path: str | os.PathLike, map_location: Any = "cpu") -> dict[str, Any]:
     """Load a checkpoint written by :func:`atomic_save` (``weights_only=True``: no pickled code)."""
     path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(f"checkpoint {path} is a directory, expected a checkpoint file")
     if not path.is_file():
         raise FileNotFoundError(f"checkpoint {path} does not exist")
     try:
@@ -59,6 +61,10 @@ def load_model_state(
     Raises:
         ValueError: missing keys, unexpected keys or shape mismatches (all of them listed).
     """
+    if not isinstance(model, torch.nn.Module):
+        raise TypeError(f"model: expected a torch.nn.Module, got {type(model).__name__}")
+    if not isinstance(state, Mapping):
+        raise TypeError(f"state: expected a mapping name -> tensor, got {type(state).__name__}")
     own = model.state_dict()
     state = dict(state)
     if (

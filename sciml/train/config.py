@@ -11,7 +11,9 @@ _DTYPES = ("float32", "float64", "float16", "bfloat16")
 _MODES = ("min", "max")
 
 
-def _check_int(name: str, value: Any, minimum: int, allow_none: bool = False) -> None:
+def _check_int(
+    name: str, value: Any, minimum: int, allow_none: bool = False, maximum: int | None = None
+) -> None:
     if value is None and allow_none:
         return
     if isinstance(value, bool) or not isinstance(value, int):
@@ -19,6 +21,8 @@ def _check_int(name: str, value: Any, minimum: int, allow_none: bool = False) ->
         raise TypeError(f"TrainerConfig.{name} must be {kind}, got {value!r}")
     if value < minimum:
         raise ValueError(f"TrainerConfig.{name} must be >= {minimum}, got {value}")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"TrainerConfig.{name} must be <= {maximum}, got {value}")
 
 
 @dataclass(frozen=True)
@@ -96,7 +100,7 @@ class TrainerConfig:
             )
         _check_int("checkpoint_every", self.checkpoint_every, 0, allow_none=True)
         _check_int("early_stopping_patience", self.early_stopping_patience, 1, allow_none=True)
-        _check_int("seed", self.seed, 0)
+        _check_int("seed", self.seed, 0, maximum=2**62)  # seed + rank/epoch fits torch's int64
         _check_int("num_workers", self.num_workers, 0)
         _check_int("log_every", self.log_every, 0)
         if self.grad_clip is not None:

@@ -208,6 +208,10 @@ class Trainer:
             config = TrainerConfig()
         if not isinstance(config, TrainerConfig):
             raise TypeError(f"config must be a TrainerConfig, got {type(config).__name__}")
+        if metrics is not None and not isinstance(metrics, Mapping):
+            raise TypeError(
+                f"metrics must be a mapping name -> fn(pred, target), got {type(metrics).__name__}"
+            )
         metrics = dict(metrics or {})
         for name, fn in metrics.items():
             if not isinstance(name, str) or not callable(fn):
@@ -229,6 +233,14 @@ class Trainer:
 
         if optimizer is None:
             optimizer = _default_optimizer
+        if (
+            not isinstance(optimizer, torch.optim.Optimizer)
+            and next(iter(self._model.parameters()), None) is None
+        ):
+            raise ValueError(
+                f"model has no parameters to train ({type(model).__name__}); "
+                "the optimizer needs at least one"
+            )
         if isinstance(optimizer, torch.optim.Optimizer):
             self.optimizer = optimizer
         elif callable(optimizer):
@@ -240,6 +252,13 @@ class Trainer:
                 )
         else:
             raise TypeError(f"optimizer must be a factory params -> Optimizer, got {optimizer!r}")
+        for i, group in enumerate(self.optimizer.param_groups):
+            lr = group.get("lr")
+            if isinstance(lr, int | float) and not (math.isfinite(lr) and lr >= 0):
+                raise ValueError(
+                    f"optimizer: learning rate param_groups[{i}]['lr'] must be finite and >= 0, "
+                    f"got {lr}"
+                )
         if scheduler is None:
             self.scheduler = None
         elif callable(scheduler) and not hasattr(scheduler, "step"):
@@ -521,6 +540,11 @@ class Trainer:
         for batch in bar:
             pred, target = self._forward(model, self._to_device(batch))
             loss = _check_scalar(self.loss_fn(pred, target), "loss")
+            if not loss.requires_grad:  # a flag, no sync
+                raise ValueError(
+                    "loss must return a tensor connected to the model's parameters (requires_grad), "
+                    "got one without a graph (detached, .item() or torch.no_grad?)"
+                )
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
             if cfg.grad_clip is not None:

@@ -23,6 +23,8 @@ class WeightAverage(nn.Module):
 
     def __init__(self, model: nn.Module, decay: float) -> None:
         super().__init__()
+        if not isinstance(model, nn.Module):
+            raise TypeError(f"model: expected a torch.nn.Module, got {type(model).__name__}")
         if not (isinstance(decay, float | int) and not isinstance(decay, bool) and 0 < decay < 1):
             raise ValueError(f"ema decay: expected a value in (0, 1), got {decay!r}")
         self.model = model
