@@ -8,6 +8,7 @@ import numpy as np
 import torch
 
 from sciml.linalg.krylov import pcg
+from sciml.linalg.operator import as_rhs
 from sciml.linalg.preconditioners import amg, ichol0, jacobi
 from sciml.linalg.result import SolveResult
 from sciml.linalg.system import AIR, FLUID, PoissonSystem
@@ -62,7 +63,11 @@ def solve_dst(system: PoissonSystem, b) -> SolveResult:
 
     if not is_dirichlet_box(system):
         raise ValueError("system: poisson_dst needs an all-fluid box with air (Dirichlet) faces")
-    b = torch.as_tensor(np.asarray(b), dtype=torch.float64)
+    # the comparison runs on the CPU (the matrix is SciPy's): a tensor on any device is fetched
+    # (np.asarray would fail for a CUDA tensor), checked and named like every other solver's b
+    b = as_rhs(b.detach() if isinstance(b, torch.Tensor) else b, "cpu")
+    if b.numel() != system.A.shape[0]:
+        raise ValueError(f"b: expected length {system.A.shape[0]}, got {b.numel()}")
     t0 = time.perf_counter()
     u = poisson_dst(b.reshape(system.shape), system.spacing, bc="dirichlet").reshape(-1)
     t = time.perf_counter() - t0

@@ -168,3 +168,19 @@ def test_initial_guess_is_checked_and_named(problem):
     # zero right-hand side with a preconditioner: named as PCG, like every other PCG result
     assert pcg(s, np.zeros(s.n), jacobi(s)).method == "pcg"
     assert cg(s, np.zeros(s.n)).method == "cg"
+
+
+def test_solve_dst_takes_tensors_and_names_a_bad_b():
+    s = build_poisson(box_mask((7, 5)), spacing=(1.0, 0.5), boundary="air")
+    b = np.random.default_rng(1).standard_normal(s.n)
+    ref = spla.spsolve(s.A.tocsc(), b)
+    # a float32 tensor that requires grad (np.asarray would fail on it, as on a CUDA tensor)
+    bt = torch.tensor(b, dtype=torch.float32, requires_grad=True)
+    res = solve_dst(s, bt)
+    ref32 = spla.spsolve(s.A.tocsc(), bt.detach().double().numpy())
+    np.testing.assert_allclose(res.x.numpy(), ref32, rtol=1e-11, atol=0)
+    assert np.max(np.abs(res.x.numpy() - ref)) < 1e-5 * np.max(np.abs(ref))
+    with pytest.raises(ValueError, match="b: expected length"):
+        solve_dst(s, b[:-1])
+    with pytest.raises(ValueError, match="b: .*non-finite"):
+        solve_dst(s, np.full(s.n, np.nan))
