@@ -2,8 +2,10 @@
 explicit powers, d = 64, 128 kernels, float32, L in {1024, 8192, 65536}.
 
 Each (method, L) runs in a fresh subprocess (so peak-RSS deltas are per measurement): one warm-up
-call, then ``--repeats`` timed calls; the median is reported. Writes
-``benchmarks/results/ssm_kernels.json`` and prints a table.
+call, then ``--repeats`` timed calls; the median is reported. The speed ratios are also measured
+**in one process per L** (``same_process``): every method warmed up, then ``--repeats`` rounds in
+which each method is timed once in turn (interleaved, so load changes hit all alike); ratios of
+the medians. Writes ``benchmarks/results/ssm_kernels.json`` and prints a table.
 
     OMP_NUM_THREADS=1 python benchmarks/ssm_kernels.py --repeats 3 [--device cpu] [--quick]
 
@@ -28,9 +30,8 @@ PUBLIC_MS = {
 }
 
 
-def _worker(method: str, L: int, repeats: int, device: str, H: int, d: int) -> dict:
-    import resource
-
+def _problem(L: int, device: str, H: int, d: int):
+    """The benchmark's inputs (seed 0) and ``run(method)`` computing the kernels ``(H, L)``."""
     import torch
 
     from sciml.ssm import (
@@ -46,7 +47,7 @@ def _worker(method: str, L: int, repeats: int, device: str, H: int, d: int) -> d
     b, c = (torch.randn(H, d, generator=g).to(device) for _ in range(2))
     A = companion_matrix(a)
 
-    def run():
+    def run(method: str):
         with torch.no_grad():
             if method == "ours":
                 return companion_kernel(a, b, c, L)
@@ -54,9 +55,53 @@ def _worker(method: str, L: int, repeats: int, device: str, H: int, d: int) -> d
                 return ssm_kernel_squaring(A, b, c, L)
             return ssm_kernel_naive(A, b, c, L)
 
+    return (a, b, c), run
+
+
+def _sync(device: str) -> None:
+    if device.startswith("cuda"):
+        import torch
+
+        torch.cuda.synchronize()
+
+
+def _same_process(methods: list[str], L: int, repeats: int, device: str, H: int, d: int) -> dict:
+    """All ``methods`` in this process: one warm-up each, then ``repeats`` interleaved rounds."""
+    _, run = _problem(L, device, H, d)
+    for m in methods:
+        run(m)  # warm-up
+        _sync(device)
+    wall: dict = {m: [] for m in methods}
+    cpu: dict = {m: [] for m in methods}
+    for _ in range(repeats):
+        for m in methods:
+            c0, t0 = time.process_time(), time.perf_counter()
+            run(m)
+            _sync(device)
+            wall[m].append(time.perf_counter() - t0)
+            cpu[m].append(time.process_time() - c0)
+    return {
+        "L": L,
+        "repeats": repeats,
+        "median_ms": {m: 1e3 * statistics.median(v) for m, v in wall.items()},
+        "median_cpu_ms": {m: 1e3 * statistics.median(v) for m, v in cpu.items()},
+    }
+
+
+def _worker(method: str, L: int, repeats: int, device: str, H: int, d: int) -> dict:
+    import resource
+
+    import torch
+
+    from sciml.ssm import companion_kernel
+
+    (a, b, c), run_method = _problem(L, device, H, d)
+
+    def run():
+        return run_method(method)
+
     def sync():
-        if device.startswith("cuda"):
-            torch.cuda.synchronize()
+        _sync(device)
 
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     if device.startswith("cuda"):
@@ -99,7 +144,18 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="L = 1024 only, 2 repeats")
     ap.add_argument("--out", default=str(Path(__file__).parent / "results" / "ssm_kernels.json"))
     ap.add_argument("--worker", nargs=2, metavar=("METHOD", "L"), help=argparse.SUPPRESS)
+    ap.add_argument("--worker-same", nargs=2, metavar=("METHODS", "L"), help=argparse.SUPPRESS)
+    ap.add_argument(
+        "--same-process-methods",
+        default="ours,squaring",
+        help="methods timed together in one process per L (explicit powers are slow at long L)",
+    )
     args = ap.parse_args()
+    if args.worker_same:
+        methods, L = args.worker_same[0].split(","), int(args.worker_same[1])
+        out = _same_process(methods, L, args.repeats, args.device, args.kernels, args.d)
+        print(json.dumps(out))
+        return
     if args.worker:
         print(
             json.dumps(
@@ -150,8 +206,36 @@ def main() -> None:
                 f"  peak RSS +{row['peak_rss_delta_mb']:.0f} MB",
                 flush=True,
             )
+    same = []
+    for L in lengths:
+        cmd = [
+            sys.executable,
+            __file__,
+            "--worker-same",
+            args.same_process_methods,
+            str(L),
+            "--repeats",
+            str(repeats),
+            "--device",
+            args.device,
+            "--kernels",
+            str(args.kernels),
+            "--d",
+            str(args.d),
+        ]
+        res = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        if res.returncode != 0:
+            print(f"same-process L={L}: failed: {res.stderr.strip()[-300:]}", flush=True)
+            continue
+        same.append(json.loads(res.stdout.strip().splitlines()[-1]))
+        print(f"same process L={L:6d}  CPU ms {same[-1]['median_cpu_ms']}", flush=True)
     by = {(r["method"], r["L"]): r for r in rows if "median_ms" in r}
     ratios = {}
+    for sp in same:
+        cpu_ms = sp["median_cpu_ms"]
+        for m in cpu_ms:
+            if m != "ours" and "ours" in cpu_ms:
+                ratios[f"same_process_{m}_over_ours_cpu_L{sp['L']}"] = cpu_ms[m] / cpu_ms["ours"]
     for L in lengths:
         ours = by.get(("ours", L))
         if not ours:
@@ -201,6 +285,7 @@ def main() -> None:
         },
         "public_reference_ms": PUBLIC_MS,
         "rows": rows,
+        "same_process": same,
         "ratios": ratios,
         "command": "python benchmarks/ssm_kernels.py " + " ".join(sys.argv[1:]),
     }
