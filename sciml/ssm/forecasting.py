@@ -160,7 +160,7 @@ def evaluate_forecast(
     per_window = []
     for s in range(0, x.shape[0], batch_size):
         xb, yb = x[s : s + batch_size], y[s : s + batch_size]
-        pred = predict(xb, yb.shape[1]).to(yb.dtype)
+        pred = predict(xb, yb.shape[1]).to(device=yb.device, dtype=yb.dtype)
         err = (pred - yb).double().cpu()
         se += (err**2).mean(-1).sum(0)
         ae += err.abs().mean(-1).sum(0)

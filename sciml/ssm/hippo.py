@@ -126,7 +126,7 @@ def legendre_reconstruct(c: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
     Returns: ``(..., M)``.
     """
     N = c.shape[-1]
-    x = 2 * s.to(c.dtype) - 1
+    x = 2 * s.to(device=c.device, dtype=c.dtype) - 1  # points given on the CPU follow c
     P = [torch.ones_like(x), x]
     for n in range(1, N - 1):  # Bonnet recursion
         P.append(((2 * n + 1) * x * P[n] - n * P[n - 1]) / (n + 1))

@@ -183,7 +183,8 @@ def train_forecaster(
         result = FitResult(hist, sec, validations=list(trainer.validations))
         best = Path(tmp) / "best.pt"
         if val is not None and best.exists():
-            ck = load_checkpoint(best, map_location=device)
+            # the Trainer's resolved device: ``device`` may be "auto", which torch.load rejects
+            ck = load_checkpoint(best, map_location=trainer.device)
             load_model_state(trainer.model, ck["model"], source=str(best))
             result.best_epoch, result.best_val_mse = int(ck["epoch"]), float(ck["value"])
             result.best_step = int(ck["step"])

@@ -76,12 +76,12 @@ class _BinnedALS:
         return [self.U[k][B[:, k]] for k in range(self.K)]
 
     def predict(self, indices) -> torch.Tensor:
-        """Value of the fitted cell containing each index row, (M,)."""
-        X = as_indices(indices, K=self.K)
+        """Value of the fitted cell containing each index row, (M,), on the fitted device."""
+        X = as_indices(indices, K=self.K).to(self.binner.lo.device)  # NumPy/CPU input too
         return self._reconstruct(self._rows(self.binner(X)))
 
     def rmse(self, indices, y) -> float:
-        X = as_indices(indices, K=self.K)
+        X = as_indices(indices, K=self.K).to(self.binner.lo.device)
         yv = as_values(y, X.shape[0], X)
         return math.sqrt(float(((self.predict(X) - yv) ** 2).mean()))
 

@@ -100,7 +100,7 @@ class SVITucker:
 
     def predict(self, indices) -> torch.Tensor:
         """Posterior predictive mean (M,), averaged over ``num_samples`` guide draws."""
-        X = as_indices(indices, K=self.K).to(self._dtype)
+        X = as_indices(indices, K=self.K).to(dtype=self._dtype, device=self._device)
         B = self.binner(X)
         out = torch.zeros(X.shape[0], dtype=X.dtype, device=X.device)
         L = "abcdefgh"[: self.K]
@@ -112,6 +112,6 @@ class SVITucker:
         return out / self.num_samples * self.y_std + self.y_mean
 
     def rmse(self, indices, y) -> float:
-        X = as_indices(indices, K=self.K)
+        X = as_indices(indices, K=self.K).to(self._device)
         yv = as_values(y, X.shape[0], X)
         return math.sqrt(float(((self.predict(X) - yv) ** 2).mean()))
