@@ -133,6 +133,14 @@ def _worker(method: str, L: int, repeats: int, device: str, H: int, d: int) -> d
     return out
 
 
+def _run_worker(flag: str, what: str, L: int, repeats: int, args) -> subprocess.CompletedProcess:
+    """This script as a fresh subprocess in worker mode (``flag`` = ``--worker`` for one method,
+    ``--worker-same`` for several in one process)."""
+    cmd = [sys.executable, __file__, flag, what, str(L), "--repeats", str(repeats)]
+    cmd += ["--device", args.device, "--kernels", str(args.kernels), "--d", str(args.d)]
+    return subprocess.run(cmd, capture_output=True, text=True, check=False)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=5)
@@ -177,22 +185,7 @@ def main() -> None:
         for method in args.methods.split(","):
             # explicit powers are L sequential matvecs: fewer repeats at long L
             rep = 1 if method == "naive" and L > 8192 else repeats
-            cmd = [
-                sys.executable,
-                __file__,
-                "--worker",
-                method,
-                str(L),
-                "--repeats",
-                str(rep),
-                "--device",
-                args.device,
-                "--kernels",
-                str(args.kernels),
-                "--d",
-                str(args.d),
-            ]
-            res = subprocess.run(cmd, capture_output=True, text=True, check=False)
+            res = _run_worker("--worker", method, L, rep, args)
             if res.returncode != 0:
                 rows.append(
                     {"method": method, "L": L, "error": res.stderr.strip().splitlines()[-1:]}
@@ -208,22 +201,7 @@ def main() -> None:
             )
     same = []
     for L in lengths:
-        cmd = [
-            sys.executable,
-            __file__,
-            "--worker-same",
-            args.same_process_methods,
-            str(L),
-            "--repeats",
-            str(repeats),
-            "--device",
-            args.device,
-            "--kernels",
-            str(args.kernels),
-            "--d",
-            str(args.d),
-        ]
-        res = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        res = _run_worker("--worker-same", args.same_process_methods, L, repeats, args)
         if res.returncode != 0:
             print(f"same-process L={L}: failed: {res.stderr.strip()[-300:]}", flush=True)
             continue
