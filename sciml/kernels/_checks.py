@@ -8,6 +8,13 @@ from typing import Any
 from ._backend import backend, is_traced
 
 
+def check_array(x: Any, name: str) -> None:
+    """``x`` must be an array (NumPy, torch or JAX: anything with a ``shape``); None, strings,
+    lists and scalars get a TypeError naming the argument instead of a failure deep inside."""
+    if isinstance(x, str) or not hasattr(x, "shape") or not hasattr(x, "dtype"):
+        raise TypeError(f"{name}: expected a NumPy, torch or JAX array, got {type(x).__name__}")
+
+
 def check_finite(x: Any, name: str) -> None:
     """Raise ValueError if ``x`` holds NaN/Inf (skipped for JAX tracers, whose values are unknown)."""
     if is_traced(x):

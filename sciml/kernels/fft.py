@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ._backend import Array, backend, common_backend, convert_all
-from ._checks import check_finite
+from ._checks import check_array, check_finite
 
 
 def next_fast_len(n: int) -> int:
@@ -49,6 +49,8 @@ def fft_conv(u: Array, k: Array, causal: bool = True, *, check: bool = True) -> 
     The FFT length is the smallest 5-smooth integer ``≥ L + K - 1`` (``≥ 2L - 1`` when ``K = L``);
     real inputs use the real FFT.
     """
+    check_array(u, "u")
+    check_array(k, "k")
     be = common_backend(u, k, names=("u", "k"))
     u, k = convert_all(be, u, k)
     if len(u.shape) == 0 or len(k.shape) == 0:
@@ -116,6 +118,7 @@ def fftc(x: Array, axes: int | Sequence[int] = (-2, -1)) -> Array:
     The MRI k-space convention: the zero frequency sits at index ``n // 2``; unitary, so
     ``ifftc(fftc(x)) == x`` and ``‖fftc(x)‖ == ‖x‖``.
     """
+    check_array(x, "x")
     be = backend(x)
     ax = _axes(x, axes)
     x = _floating(x)
@@ -124,6 +127,7 @@ def fftc(x: Array, axes: int | Sequence[int] = (-2, -1)) -> Array:
 
 def ifftc(x: Array, axes: int | Sequence[int] = (-2, -1)) -> Array:
     """Inverse of :func:`fftc` (and its adjoint)."""
+    check_array(x, "x")
     be = backend(x)
     ax = _axes(x, axes)
     x = _floating(x)
@@ -135,6 +139,7 @@ def spectral_derivative(u: Array, length: float, order: int = 1, axis: int = -1)
 
     The Nyquist mode of odd-order derivatives is zeroed (it has no real derivative).
     """
+    check_array(u, "u")
     be = backend(u)
     if order < 0:
         raise ValueError(f"order must be ≥ 0, got {order}")

@@ -30,7 +30,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 from ._backend import Array, backend, common_backend, convert_all, is_traced
-from ._checks import check_factors, check_finite
+from ._checks import check_array, check_factors, check_finite
 
 Layout = Literal["auto", "flat", "grid"]
 
@@ -117,6 +117,7 @@ def kron_matvec(
         ``(..., Π m_i)`` or ``(..., m_1, ..., m_d)``, in ``x``'s layout, dtype promoted over inputs.
     """
     check_factors(factors)
+    check_array(x, "x")
     be = common_backend(x, *factors, names=("x", "factors"))
     x, *mats = convert_all(be, x, *factors)
     if check:
@@ -139,6 +140,8 @@ def mode_product(x: Array, A: Array, mode: int) -> Array:
     Returns:
         ``x`` with axis ``mode`` of size ``m``: ``y[..., j, ...] = Σ_i A[j, i] x[..., i, ...]``.
     """
+    check_array(x, "x")
+    check_array(A, "A")
     be = common_backend(x, A, names=("x", "A"))
     x, A = convert_all(be, x, A)
     ndim = len(x.shape)
@@ -218,6 +221,7 @@ def kron_solve(
     check_factors(factors, square=True)
     if assume not in ("auto", "spd", "general"):
         raise ValueError(f"assume must be 'auto', 'spd' or 'general', got {assume!r}")
+    check_array(b, "b")
     be = common_backend(b, *factors, names=("b", "factors"))
     b, *mats = convert_all(be, b, *factors)
     if check:

@@ -2,6 +2,7 @@
 
 import math
 
+import numpy as np
 import pytest
 import torch
 
@@ -40,3 +41,21 @@ def test_kron_eigh_solve_names_b(b, exc):
     ke = KronEigh([_spd(3), _spd(4)])
     with pytest.raises(exc, match=r"\bb\b"):
         ke.solve(b, 0.1)
+
+
+@pytest.mark.parametrize("bad", [None, "abc", [1.0, 2.0], 3.0])
+def test_non_arrays_are_type_errors_naming_the_argument(bad):
+    from sciml.kernels import fft_conv, fftc, ifftc, kron_matvec, kron_solve, mode_product
+
+    k = np.ones(3)
+    for call, name in (
+        (lambda: fft_conv(bad, k), "u"),
+        (lambda: fft_conv(k, bad), "k"),
+        (lambda: fftc(bad), "x"),
+        (lambda: ifftc(bad), "x"),
+        (lambda: kron_matvec([np.eye(2)], bad), "x"),
+        (lambda: kron_solve([np.eye(2)], bad), "b"),
+        (lambda: mode_product(bad, np.eye(2), 0), "x"),
+    ):
+        with pytest.raises(TypeError, match=f"^{name}: expected a NumPy, torch or JAX array"):
+            call()
