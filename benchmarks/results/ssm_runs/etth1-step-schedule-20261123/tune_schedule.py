@@ -42,6 +42,7 @@ p.add_argument("--stride", type=int, default=1)
 p.add_argument("--val_every_steps", type=int, default=10)
 p.add_argument("--ema", type=float, default=None)
 p.add_argument("--schedule", default="epoch")
+p.add_argument("--d_state", type=int, default=64)
 p.add_argument("--csv", default="/work/shared/data/ett/ETTh1.csv")
 a = p.parse_args()
 _, values, _ = read_csv_timeseries(a.csv, columns=["OT"])
@@ -69,7 +70,9 @@ res = {
     "last_val_all": float(evaluate_forecast(last_value_forecast, xv, yv)["mse"].mean()),
 }
 w = tuple(float(v) for v in a.w.split(","))
-cfg = SpaceTimeConfig(dropout=a.dropout, norm=a.norm, loss=a.loss, loss_weights=w)
+cfg = SpaceTimeConfig(
+    dropout=a.dropout, norm=a.norm, loss=a.loss, loss_weights=w, d_state=a.d_state
+)
 m = SpaceTime(cfg, seed=0)
 t0 = time.process_time()
 fit = train_forecaster(
