@@ -71,8 +71,9 @@ def compute_stats(arrays: Any, axis: Axis = 0) -> dict[str, Any]:
     """Mean and (population, ddof=0) standard deviation over ``axis``, in float64.
 
     Args:
-        arrays: one array of shape (N, ...) or a mapping key -> array; NumPy arrays or lazy
-            views from :func:`open_dataset` (read block by block, never loaded whole).
+        arrays: one array of shape (N, ...) or a mapping key -> array; NumPy arrays, torch
+            tensors (copied to the host) or lazy views from :func:`open_dataset` (read block by
+            block, never loaded whole).
         axis: axes to reduce; must include the sample axis 0. ``0`` gives per-feature
             statistics of shape ``shape[1:]``; e.g. ``(0, 2, 3)`` on (N, C, H, W) gives per-channel
             statistics of shape (C, 1, 1); ``(0,)`` on a (T, C) series gives shape (C,).
@@ -107,6 +108,11 @@ def _compute_stats(arrays: Any, axis: Axis = 0) -> dict[str, Any]:
 
 
 def _as_array(arr: Any, name: str) -> Any:
+    if hasattr(arr, "detach") and hasattr(arr, "numpy"):  # torch tensor, on any device
+        t = arr.detach().cpu()
+        if str(t.dtype) == "torch.bfloat16":  # NumPy has no bfloat16; exact in float32
+            t = t.float()
+        return t.numpy()
     if hasattr(arr, "dtype") and hasattr(arr, "shape"):
         return arr
     if arr is None or isinstance(arr, str | bytes):

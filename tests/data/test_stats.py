@@ -92,3 +92,18 @@ def test_eps_convention_scales_by_std_plus_eps(lib):
     off = mean + 1.0
     np.testing.assert_allclose(np.asarray(normalize(off, mean, std, eps=1e-5))[1], 1.0 / 1e-5)
     np.testing.assert_allclose(np.asarray(normalize(off, mean, std))[1], 1.0)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.bfloat16, torch.int64])
+def test_compute_stats_accepts_torch_tensors(dtype: torch.dtype) -> None:
+    """A tensor gives the statistics of its values, computed in NumPy float64."""
+    g = torch.Generator().manual_seed(0)
+    t = (4.0 + 2.0 * torch.randn(25, 3, generator=g)).to(dtype)
+    ref = t.float().double().numpy()
+    out = compute_stats({"x": t, "y": t[:, :1]}, axis=0)
+    np.testing.assert_allclose(out["x"]["mean"], ref.mean(axis=0), rtol=1e-12)
+    np.testing.assert_allclose(out["x"]["std"], ref.std(axis=0), rtol=1e-12)
+    np.testing.assert_allclose(out["y"]["std"], ref[:, :1].std(axis=0), rtol=1e-12)
+    assert isinstance(out["x"]["mean"], np.ndarray) and out["x"]["mean"].dtype == np.float64
+    with pytest.raises(ValueError, match="NaN/inf"):
+        compute_stats(torch.tensor([[1.0], [float("nan")]]))
