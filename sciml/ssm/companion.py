@@ -159,7 +159,8 @@ def shift_lowrank_kernel(
 
     For rank 1 the generating function is the rational ``N(z)/(1 - z QᵀMP)`` with the numerator
     ``CᵀMB̃ (1 - z QᵀMP) + z CᵀMP QᵀMB̃`` formed as a polynomial of degree < 2d, so only three
-    FFTs of size 2L are needed (two evaluations, one inverse).
+    transforms at the L twisted roots ``z^L = -1`` are needed (two evaluations, one inverse),
+    each one complex FFT of size L/2.
 
     An eigenvalue λ of A on the unit circle with ``λ^L = -1`` (e.g. a period-d delay ``a = e_0``,
     whose eigenvalues are the d-th roots of unity, at d = 64 and L = 24, 48, 168, 336, 720) makes
