@@ -142,11 +142,18 @@ def _check_args(x: Any, mean: Any, std: Any, eps: float | None, xname: str) -> N
             raise TypeError(
                 f"{name}: expected a NumPy array, torch tensor or number, got {type(v).__name__}"
             )
-    if eps is not None:
-        if isinstance(eps, bool) or not isinstance(eps, int | float | np.floating):
-            raise TypeError(f"eps: expected None or a float >= 0, got {eps!r}")
-        if not (eps >= 0 and np.isfinite(eps)):
-            raise ValueError(f"eps: expected None or a finite float >= 0, got {eps!r}")
+    _check_eps(eps)
+
+
+def _check_eps(eps: Any) -> float | None:
+    """``eps`` of :func:`normalize`: None or a finite float >= 0 (returned as a float)."""
+    if eps is None:
+        return None
+    if isinstance(eps, bool) or not isinstance(eps, int | float | np.floating):
+        raise TypeError(f"eps: expected None or a float >= 0, got {eps!r}")
+    if not (eps >= 0 and np.isfinite(eps)):
+        raise ValueError(f"eps: expected None or a finite float >= 0, got {eps!r}")
+    return float(eps)
 
 
 def normalize(x: Any, mean: Any, std: Any, eps: float | None = None) -> Any:

@@ -20,7 +20,7 @@ from torch.utils.data import Dataset
 from ._arrays import native_byte_order
 from .errors import DatasetError, MissingKeyError
 from .reader import ArrayView, DatasetFile, open_dataset
-from .stats import _denormalize, _normalize
+from .stats import _check_eps, _denormalize, _normalize
 
 __all__ = ["ArrayDataset", "FieldDataset", "TensorEntryDataset", "WindowDataset"]
 
@@ -135,6 +135,10 @@ class FieldDataset(_H5Dataset):
             ``stats/<key>/{mean,std}`` (zero std treated as 1); undo with :meth:`denormalize`.
         dtype: floating dtype of the returned tensors (complex data gets the matching complex
             dtype, integer data is cast to ``dtype``).
+        eps: with ``normalize``, scale by ``std + eps`` instead (the FNO/LSM convention for
+            per-pixel statistics: a pixel constant over the training set, such as a Dirichlet
+            boundary, is multiplied by ``eps`` on the way back, so it drops out of a loss on
+            de-normalised outputs); None (default) keeps "zero std treated as 1".
 
     Returns per item: ``(x, y)`` with the stored sample shapes ``x_shape``, ``y_shape``.
     """
@@ -147,12 +151,15 @@ class FieldDataset(_H5Dataset):
         y_key: str = "y",
         normalize: bool = False,
         dtype: torch.dtype = torch.float32,
+        *,
+        eps: float | None = None,
     ) -> None:
         super().__init__(path, split)
         if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
             raise TypeError(f"dtype: expected a floating torch dtype, got {dtype!r}")
         self.x_key, self.y_key = x_key, y_key
         self.normalize = bool(normalize)
+        self.eps = _check_eps(eps)
         self.dtype = dtype
         self._mean: dict[str, torch.Tensor] = {}
         self._std: dict[str, torch.Tensor] = {}
@@ -199,7 +206,7 @@ class FieldDataset(_H5Dataset):
     def _convert(self, a: np.ndarray, key: str) -> torch.Tensor:
         t = _to_tensor(a, self.dtype)
         if self.normalize:
-            t = _normalize(t, self._mean[key], self._std[key])
+            t = _normalize(t, self._mean[key], self._std[key], self.eps)
         return t
 
     def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -219,7 +226,8 @@ class FieldDataset(_H5Dataset):
 
     def denormalize(self, t: torch.Tensor, key: str | None = None) -> torch.Tensor:
         """Undo the normalisation of ``t`` (one sample or a batch, any device) for ``key``
-        (default ``y_key``): ``t * std + mean``. Identity when ``normalize=False``."""
+        (default ``y_key``): ``t * std + mean`` (``std + eps`` with ``eps``). Identity when
+        ``normalize=False``."""
         key = self.y_key if key is None else key
         if key not in (self.x_key, self.y_key):
             raise ValueError(f"key: expected {self.x_key!r} or {self.y_key!r}, got {key!r}")
@@ -227,7 +235,7 @@ class FieldDataset(_H5Dataset):
             return t
         mean = self._mean[key].to(device=t.device, dtype=t.dtype)
         std = self._std[key].to(device=t.device, dtype=t.dtype)
-        return _denormalize(t, mean, std)
+        return _denormalize(t, mean, std, self.eps)
 
 
 class WindowDataset(_H5Dataset):

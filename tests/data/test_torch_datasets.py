@@ -67,6 +67,31 @@ def test_field_dataset_normalizes_with_train_stats(field_file: Path, splits: dic
     np.testing.assert_allclose(ys.std(0, correction=0).numpy(), 1.0, rtol=1e-12)
 
 
+def test_field_dataset_eps_scales_by_std_plus_eps(tmp_path: Path) -> None:
+    """``eps``: ``(v - mean) / (std + eps)`` with per-pixel train statistics; a pixel constant
+    over the training set (a Dirichlet boundary) comes back multiplied by ``eps``."""
+    rng = np.random.default_rng(3)
+    y = rng.standard_normal((30, 4, 5))
+    y[:, 0, :] = 0.0  # boundary row: std 0 over the training set
+    splits = {"train": {"x": y + 1.0, "y": y}, "test": {"x": y[:6] + 1.0, "y": y[:6] * 2.0}}
+    path = write_dataset(tmp_path / "f.h5", splits, name="eps-test", kind="field", params={})
+    eps = 1e-3
+    ds = FieldDataset(path, "test", normalize=True, dtype=torch.float64, eps=eps)
+    mean, std = y.mean(0), y.std(0)
+    for i in (0, 5):
+        _, yi = ds[i]
+        np.testing.assert_allclose(yi.numpy(), (y[i] * 2.0 - mean) / (std + eps), rtol=1e-12)
+        np.testing.assert_allclose(ds.denormalize(yi).numpy(), y[i] * 2.0, atol=1e-12)
+    z = torch.ones(4, 5, dtype=torch.float64)
+    np.testing.assert_allclose(ds.denormalize(z).numpy()[0], eps)  # boundary: eps * z + 0
+    # the default keeps "zero std treated as 1"
+    plain = FieldDataset(path, "test", normalize=True, dtype=torch.float64)
+    np.testing.assert_allclose(plain.denormalize(z).numpy()[0], 1.0)
+    for bad, err in ((-1.0, ValueError), (float("nan"), ValueError), ("1e-5", TypeError)):
+        with pytest.raises(err, match="eps"):
+            FieldDataset(path, "test", normalize=True, eps=bad)
+
+
 @pytest.mark.parametrize("normalize", [False, True])
 def test_dataloader_two_workers_matches_zero_workers(field_file: Path, normalize: bool) -> None:
     ds = FieldDataset(field_file, "train", normalize=normalize)
