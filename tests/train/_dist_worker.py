@@ -124,6 +124,30 @@ def batchnorm_run(batch_size: int) -> Trainer:
     return trainer
 
 
+def step_validation_run(batch_size: int, out_dir: Path | None) -> Trainer:
+    """Validation every 3 optimiser steps with early stopping: the validation loss of
+    :func:`problem` rises after step 3, so training stops inside epoch 2 at a step-level event."""
+    train, val, model = problem()
+    trainer = Trainer(
+        model,
+        lambda p, t: ((p - t) ** 2).mean(),
+        optimizer=lambda params: torch.optim.SGD(params, lr=0.05),
+        config=TrainerConfig(
+            epochs=4,
+            batch_size=batch_size,
+            shuffle=True,
+            seed=4,
+            dtype="float64",
+            val_every_steps=3,
+            early_stopping_patience=2,
+            out_dir=out_dir,
+            progress=False,
+        ),
+    )
+    trainer.fit(train, val)
+    return trainer
+
+
 def main() -> None:
     out = Path(sys.argv[1])
     train, val, model = problem()
@@ -137,8 +161,12 @@ def main() -> None:
     resumed = dropout_run(out / "dropout_resumed", 3, resume=True)
     rollout = rollout_run(GLOBAL_BATCH // world)
     batchnorm = batchnorm_run(GLOBAL_BATCH // world)
+    stepval = step_validation_run(GLOBAL_BATCH // world, out / "stepval")
     torch.save(
         {
+            "stepval_validations": stepval.validations,
+            "stepval_state": stepval.model.state_dict(),
+            "stepval_step": stepval.global_step,
             "rollout": rollout.model.state_dict(),
             "batchnorm": batchnorm.model.state_dict(),
             "dropout_full": full.model.state_dict(),

@@ -90,3 +90,22 @@ def test_two_process_gloo_equals_single_process(tmp_path):
         for key, ref in r["dropout_full"].items():
             assert torch.equal(r["dropout_resumed"][key], ref)
             assert torch.equal(r0["dropout_full"][key], r1["dropout_full"][key])
+    # validation every k optimiser steps with early stopping (the same all-reduced evaluation
+    # and stopping decision as at epoch ends): both ranks see the single-process events, stop
+    # at the same step inside epoch 2, and rank 0's best.pt is the single process's
+    ref = W.step_validation_run(W.GLOBAL_BATCH, tmp_path / "stepval_single")
+    events = [(v["step"], v["kind"], v["improved"]) for v in ref.validations]
+    assert events == [(3, "step", True), (4, "epoch", False), (6, "step", False)]
+    for r in (r0, r1):
+        assert r["stepval_step"] == ref.global_step == 6
+        got = r["stepval_validations"]
+        assert [(v["step"], v["kind"], v["improved"]) for v in got] == events
+        for a, b in zip(got, ref.validations):
+            assert a["value"] == pytest.approx(b["value"], rel=1e-12)
+        for key, val in ref.model.state_dict().items():
+            torch.testing.assert_close(r["stepval_state"][key], val, rtol=0, atol=1e-12)
+    best = torch.load(tmp_path / "stepval" / "best.pt", weights_only=True)
+    best_ref = torch.load(tmp_path / "stepval_single" / "best.pt", weights_only=True)
+    assert best["step"] == best_ref["step"] == 3
+    for key, val in best_ref["model"].items():
+        torch.testing.assert_close(best["model"][key], val, rtol=0, atol=1e-12)
