@@ -1,5 +1,11 @@
 """sciml.operators: Latent Spectral Models (LSM), FNO and U-Net baselines, Darcy and
-Navier–Stokes data generators, field metrics and training glue for the shared Trainer."""
+Navier–Stokes data generators, field metrics and training glue for the shared Trainer.
+
+Importing the package registers its datasets ``darcy`` and ``navier-stokes`` with
+:mod:`sciml.data` (as declared in ``bench.py``'s ``DATASETS``; :func:`register_datasets` does it
+again after an unregister), so ``sciml.data.get_dataset("darcy", "quick")`` works after
+``import sciml.operators``.
+"""
 
 from .darcy import darcy_operator, darcy_solve, generate_darcy, threshold_permeability
 from .datasets import DARCY_SIZES, NS_SIZES, register_datasets
@@ -31,6 +37,8 @@ from .training import (
     rollout_step_fn,
 )
 from .unet import UNet, UNetConfig
+
+register_datasets()
 
 __all__ = [
     "DARCY_SIZES",

@@ -1,40 +1,42 @@
-"""Registration of the operator datasets (``darcy``, ``navier-stokes``) with :mod:`sciml.data`."""
+"""Registration of the operator datasets (``darcy``, ``navier-stokes``) with :mod:`sciml.data`.
+
+The entries (generator, sizes, kind, description, version) are declared once, in ``bench.py``'s
+``DATASETS`` (import-light, read by ``sciml-bench``); this module registers the same entries, on
+``import sciml.operators``.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from . import bench as _bench
+
 __all__ = ["DARCY_SIZES", "NS_SIZES", "register_datasets"]
 
-DARCY_SIZES: dict[str, dict[str, Any]] = {
-    "quick": {"resolution": 32, "n_train": 256, "n_test": 64},
-    "full": {"resolution": 64, "n_train": 1000, "n_test": 200},
-    "paper": {"resolution": 85, "n_train": 1000, "n_test": 200},
-}
-NS_SIZES: dict[str, dict[str, Any]] = {
-    "quick": {"resolution": 32, "visc": 1e-5, "n_train": 64, "n_test": 16},
-    "full": {"resolution": 64, "visc": 1e-5, "n_train": 1000, "n_test": 200},
-}
+_ENTRIES: dict[str, dict[str, Any]] = {d["name"]: d for d in _bench.DATASETS}
+
+#: size name -> parameters of :func:`sciml.operators.darcy.generate_darcy` (from ``bench.py``)
+DARCY_SIZES: dict[str, dict[str, Any]] = _ENTRIES["darcy"]["sizes"]
+#: size name -> parameters of :func:`sciml.operators.navier_stokes.generate_navier_stokes`
+NS_SIZES: dict[str, dict[str, Any]] = _ENTRIES["navier-stokes"]["sizes"]
 
 
 def register_datasets() -> None:
-    """Register ``darcy`` and ``navier-stokes`` (idempotent; also declared in ``bench.py``)."""
+    """Register ``darcy`` and ``navier-stokes`` with :mod:`sciml.data` exactly as ``bench.py``
+    declares them. Runs on ``import sciml.operators``; idempotent: a name already registered
+    (by an earlier call, by ``sciml-bench``, or by the user with another generator) is left as
+    it is — call it again after :func:`sciml.data.unregister_dataset` to restore an entry."""
     from sciml import data
 
-    for name, gen, sizes, desc in (
-        (
-            "darcy",
-            "sciml.operators.darcy:generate_darcy",
-            DARCY_SIZES,
-            "Darcy flow: thresholded GRF permeability -> pressure (card: datasets/darcy.md)",
-        ),
-        (
-            "navier-stokes",
-            "sciml.operators.navier_stokes:generate_navier_stokes",
-            NS_SIZES,
-            "2-D Navier-Stokes vorticity on the torus, 10 -> 10 frames (card: datasets/navier-stokes.md)",
-        ),
-    ):
-        if name in data.list_datasets():
+    registered = data.list_datasets()
+    for d in _bench.DATASETS:
+        if d["name"] in registered:
             continue
-        data.register_dataset(name, gen, sizes=sizes, kind="field", description=desc)
+        data.register_dataset(
+            d["name"],
+            d["generator"],
+            sizes=d["sizes"],
+            kind=d.get("kind"),
+            description=str(d.get("description", "")),
+            version=d.get("version", 0),
+        )

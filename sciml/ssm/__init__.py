@@ -1,5 +1,11 @@
-"""sciml.ssm: state-space sequence models — HiPPO, S4 (DPLR), S4D, SpaceTime (companion SSM)."""
+"""sciml.ssm: state-space sequence models — HiPPO, S4 (DPLR), S4D, SpaceTime (companion SSM).
 
+Importing the package registers its dataset ``ssm-ar`` with :mod:`sciml.data` (as declared in
+``bench.py``'s ``DATASETS``, the entry ``sciml-bench`` registers), so
+``sciml.data.get_dataset("ssm-ar", "quick")`` works after ``import sciml.ssm``.
+"""
+
+from . import bench as _bench  # import-light: declares DATASETS for sciml-bench
 from .ar import (
     ar_forecast_mse,
     ar_optimal_forecast,
@@ -51,6 +57,31 @@ from .spacetime import (
 )
 from .training import FitResult, forecast_mse, train_forecaster
 
+
+def register_datasets() -> None:
+    """Register ``ssm-ar`` with :mod:`sciml.data` exactly as ``bench.py`` declares it (name,
+    generator, sizes, kind, description, version). Runs on import; idempotent (call it again
+    after :func:`sciml.data.unregister_dataset`). A dataset of the same name already registered
+    with another generator is left as it is."""
+    from sciml import data
+
+    for d in _bench.DATASETS:
+        try:
+            data.register_dataset(
+                d["name"],
+                d["generator"],
+                sizes=d["sizes"],
+                kind=d.get("kind"),
+                description=str(d.get("description", "")),
+                version=d.get("version", 0),
+            )
+        except ValueError as exc:  # registered with another generator: keep that one
+            if "already" not in str(exc).lower():
+                raise
+
+
+register_datasets()
+
 __all__ = [
     "S4",
     "S4D",
@@ -96,6 +127,7 @@ __all__ = [
     "mse_ratio_ci",
     "normalize_companion",
     "ratio_figure",
+    "register_datasets",
     "s4d_discretize",
     "s4d_init",
     "s4d_kernel",

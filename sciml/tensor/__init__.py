@@ -1,8 +1,15 @@
 """sciml.tensor: FunBaT / FunBaT-CP (functional Bayesian Tucker/CP of continuous-indexed tensors)
 with state-space GP priors, conditional EP and parallel-scan Kalman/RTS smoothing; discrete
 baselines (ALS Tucker/CP, SVI Bayesian Tucker) and a GP baseline; synthetic data and a table
-importer."""
+importer.
 
+Importing the package registers its datasets ``funbat-synthetic`` and ``funbat-rank1`` with
+:mod:`sciml.data` (as declared in ``bench.py``'s ``DATASETS``, the entries ``sciml-bench``
+registers), so ``sciml.data.get_dataset("funbat-rank1", "quick")`` works after
+``import sciml.tensor``.
+"""
+
+from . import bench as _bench  # import-light: declares DATASETS for sciml-bench
 from .als import CPALS, TuckerALS
 from .chain import ModeChain
 from .config import FunBaTConfig
@@ -20,6 +27,31 @@ from .synthetic import (
     tucker3_factors,
 )
 from .table import TensorTable, read_table
+
+
+def register_datasets() -> None:
+    """Register ``funbat-synthetic`` and ``funbat-rank1`` with :mod:`sciml.data` exactly as
+    ``bench.py`` declares them (name, generator, sizes, kind, description, version). Runs on
+    import; idempotent (call it again after :func:`sciml.data.unregister_dataset`). A dataset of
+    the same name already registered with another generator is left as it is."""
+    from sciml import data
+
+    for d in _bench.DATASETS:
+        try:
+            data.register_dataset(
+                d["name"],
+                d["generator"],
+                sizes=d["sizes"],
+                kind=d.get("kind"),
+                description=str(d.get("description", "")),
+                version=d.get("version", 0),
+            )
+        except ValueError as exc:  # registered with another generator: keep that one
+            if "already" not in str(exc).lower():
+                raise
+
+
+register_datasets()
 
 __all__ = [
     "CPALS",
@@ -41,6 +73,7 @@ __all__ = [
     "make_tucker3",
     "matern_sde",
     "read_table",
+    "register_datasets",
     "state_dim",
     "tucker3_factors",
 ]
