@@ -39,7 +39,7 @@ class S4DForecasterConfig:
 class S4DForecaster(nn.Module):
     """S4 paper's forecasting setup: the lag followed by ``horizon`` zeros and a mask channel; the
     outputs at the masked positions are the forecast. ``forward(x (B, lag, C), horizon)`` ->
-    ``(B, horizon, C)``."""
+    the forecast tensor ``(B, horizon, C)`` directly (not a :class:`~sciml.ssm.SpaceTimeOutput`)."""
 
     def __init__(
         self, config: S4DForecasterConfig | None = None, *, seed: int | None = None
@@ -63,6 +63,27 @@ class S4DForecaster(nn.Module):
         self.decoder = nn.Linear(H, C)
 
     def forward(self, x: torch.Tensor, horizon: int) -> torch.Tensor:
+        """Forecast ``horizon`` steps after each lag window.
+
+        Args:
+            x: lag windows ``(B, lag, C)``, floating point, ``C = config.n_channels``.
+            horizon: number of future steps to forecast (int >= 1).
+
+        Returns:
+            The forecast tensor itself, ``(B, horizon, C)``: the outputs at the ``horizon``
+            masked (zero-filled) positions appended to the lag. With
+            ``config.subtract_lag_mean`` (default) each window's lag mean (per channel) is
+            subtracted from the input and added back to the forecast.
+
+        Unlike :meth:`SpaceTime.forward <sciml.ssm.SpaceTime.forward>`, which returns a
+        :class:`~sciml.ssm.SpaceTimeOutput` (forecast plus the one-step and next-input outputs
+        that the three-term :class:`~sciml.ssm.SpaceTimeLoss` needs), this model is trained on
+        the forecast alone (plain MSE), so nothing else is returned; both are accepted by
+        :func:`~sciml.ssm.train_forecaster` and :func:`~sciml.ssm.forecast_mse`.
+
+        Raises:
+            ValueError: ``x`` not ``(B, lag, n_channels)`` or a bad ``horizon``.
+        """
         if not isinstance(x, torch.Tensor) or x.ndim != 3 or x.shape[-1] != self.config.n_channels:
             got = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
             raise ValueError(f"x: expected shape (B, lag, {self.config.n_channels}), got {got}")

@@ -53,9 +53,24 @@ class SpaceTimeConfig:
 
 
 class SpaceTimeOutput(NamedTuple):
-    """``forecast (B, horizon, C)``; ``one_step (B, lag-1, C)`` predicts ``x[:, 1:]``;
-    ``next_input``/``true_input (B, lag-1, H)``: the decoder's prediction of its next input and the
-    actual one."""
+    """Outputs of :meth:`SpaceTime.forward` (``B`` windows, ``C`` channels, ``H = d_model``).
+
+    ``forecast (B, horizon, C)``: **the prediction** of the ``horizon`` values after the lag
+    window (the decoder's closed-loop rollout from its state at the last lag sample, mapped to
+    the ``C`` channels, lag mean added back). Use ``out.forecast`` for evaluation.
+
+    ``one_step (B, lag-1, C)``: open-loop one-step predictions over the lag — ``one_step[:, n]``,
+    made at lag position ``n``, predicts ``x[:, n+1]`` (so the whole tensor is compared with
+    ``x[:, 1:]``), lag mean added back.
+
+    ``next_input (B, lag-1, H)`` and ``true_input (B, lag-1, H)``: the decoder's prediction of its
+    own next input (``kᵀ x_n``, the quantity its closed loop feeds back) and that input as it
+    actually was (the encoder output at positions ``1..lag-1``), in the model's internal
+    ``d_model`` space (lag mean removed, not mapped to channels).
+
+    Only ``forecast`` is a forecast; the other three exist for :class:`SpaceTimeLoss`, whose
+    second and third terms train the one-step output and the closed-loop feedback on the lag.
+    """
 
     forecast: torch.Tensor
     one_step: torch.Tensor
@@ -115,7 +130,8 @@ class _EncoderBlock(nn.Module):
 
 
 class SpaceTime(nn.Module):
-    """SpaceTime forecaster: ``forward(x (B, lag, C), horizon)`` -> :class:`SpaceTimeOutput`."""
+    """SpaceTime forecaster: ``forward(x (B, lag, C), horizon)`` -> :class:`SpaceTimeOutput`,
+    whose ``.forecast (B, horizon, C)`` is the prediction (the other fields feed the loss)."""
 
     def __init__(self, config: SpaceTimeConfig | None = None, *, seed: int | None = None) -> None:
         super().__init__()
@@ -159,6 +175,30 @@ class SpaceTime(nn.Module):
         return x.repeat_interleave(self.config.d_model // self.config.n_channels, dim=-1)
 
     def forward(self, x: torch.Tensor, horizon: int) -> SpaceTimeOutput:
+        """Forecast ``horizon`` steps after each lag window (conv mode: all positions at once).
+
+        Args:
+            x: lag windows ``(B, lag, C)``, floating point, ``C = config.n_channels``,
+                ``lag >= 2``.
+            horizon: number of future steps to forecast (int >= 1).
+
+        Returns:
+            :class:`SpaceTimeOutput` ``(forecast, one_step, next_input, true_input)``:
+            ``forecast (B, horizon, C)`` is the prediction; ``one_step (B, lag-1, C)`` the
+            open-loop one-step predictions of ``x[:, 1:]``; ``next_input``/``true_input
+            (B, lag-1, d_model)`` the decoder's predicted and actual next inputs. The extra three
+            fields feed the training loss (:class:`SpaceTimeLoss`); unlike
+            :meth:`S4DForecaster.forward <sciml.ssm.S4DForecaster.forward>`, which returns the
+            forecast tensor itself, this returns the tuple — take ``.forecast`` for predictions.
+
+        With ``config.subtract_lag_mean`` (default) each window's mean over the lag (per channel)
+        is subtracted before the embedding and added back to ``forecast`` and ``one_step``.
+        :meth:`forward_recurrent` computes the same outputs one sample at a time.
+
+        Raises:
+            ValueError: ``x`` not ``(B, lag, n_channels)``, ``lag < 2``, or a bad ``horizon``.
+            TypeError: ``x`` not floating point.
+        """
         self._check_input(x)
         if x.shape[1] < 2:
             raise ValueError(f"x: expected lag >= 2, got {x.shape[1]}")
