@@ -54,6 +54,7 @@ class Benchmark:
     run: Callable[[Any], Mapping[str, float]]
     source: Path
     package: str
+    options: Mapping[str, str] | None = None  # ``-o`` name -> help; None: not declared, unchecked
 
 
 @dataclass(frozen=True)
@@ -131,6 +132,28 @@ def _parse_references(raw: Any, where: str, warnings: list[str]) -> dict[str, Re
     return refs
 
 
+def _parse_options(raw: Any, where: str, warnings: list[str]) -> dict[str, str] | None:
+    """``options`` of a benchmark entry: ``{name: help}``; ``None`` when absent or malformed."""
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping):
+        warnings.append(f"{where}: 'options' must be a dict, got {type(raw).__name__}; ignored")
+        return None
+    options: dict[str, str] = {}
+    for key, help_text in raw.items():
+        if not isinstance(key, str) or not key or "=" in key or key != "".join(key.split()):
+            warnings.append(
+                f"{where}: option name must be a non-empty string without '=' or spaces, "
+                f"got {key!r}; ignored"
+            )
+            continue
+        if not isinstance(help_text, str):
+            warnings.append(f"{where}: help of option {key!r} must be a string, got {help_text!r}")
+            help_text = ""
+        options[key] = help_text
+    return options
+
+
 def _parse_benchmark(entry: Any, path: Path, pkg: str, warnings: list[str]) -> Benchmark | None:
     if not isinstance(entry, Mapping):
         warnings.append(f"{path}: BENCHMARKS entry must be a dict, got {type(entry).__name__}")
@@ -156,6 +179,7 @@ def _parse_benchmark(entry: Any, path: Path, pkg: str, warnings: list[str]) -> B
         datasets=tuple(str(d) for d in datasets),
         references=_parse_references(entry.get("references"), where, warnings),
         run=run,
+        options=_parse_options(entry.get("options"), where, warnings),
         source=path,
         package=pkg,
     )
