@@ -13,11 +13,19 @@ from typing import Any, BinaryIO
 __all__ = ["atomic_write", "atomic_write_json", "atomic_write_text", "json_safe"]
 
 
+def _umask() -> int:
+    """The process umask (``os.umask`` can only be read by setting it, so set it back at once)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write(path: str | os.PathLike, writer: Callable[[BinaryIO], None]) -> Path:
     """Call ``writer(fileobj)`` on a temporary file next to ``path`` and rename it into place.
 
     Readers see either the old file or the complete new one, never a partial write. The
-    temporary file is removed if ``writer`` raises.
+    temporary file is removed if ``writer`` raises. The file gets the mode ``open()`` would give
+    it (``0o666`` less the umask), not ``mkstemp``'s private ``0o600``.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -27,6 +35,7 @@ def atomic_write(path: str | os.PathLike, writer: Callable[[BinaryIO], None]) ->
             writer(fh)
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         try:
