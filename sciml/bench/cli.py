@@ -1,20 +1,23 @@
 """``sciml-bench``: list, describe, generate data for, run and report benchmarks.
 
-Exit codes: 0 success; 1 a benchmark or generator failed (or nothing to report); 2 usage error
-(unknown name, bad option, CUDA requested but unavailable, inconsistent registry).
+Exit codes: 0 success; 1 a benchmark or generator failed (or nothing to report, or the reader of
+the output closed the pipe early); 2 usage error (unknown name, an ``-o`` key the benchmark does
+not declare, CUDA requested but unavailable, inconsistent registry).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import difflib
 import importlib
 import json
+import logging
 import os
 import re
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +31,7 @@ __all__ = ["build_parser", "main", "parse_options"]
 
 PROG = "sciml-bench"
 _DEVICE_RE = re.compile(r"^(cpu|cuda(:\d+)?)$")
+_LOG_HANDLER = "sciml-bench-stderr"
 
 
 class UsageError(Exception):
@@ -44,6 +48,27 @@ def _device(value: str) -> str:
     return value
 
 
+def _seed(value: str) -> int:
+    try:
+        seed = int(value)
+    except ValueError:
+        seed = -1
+    if seed < 0:
+        raise argparse.ArgumentTypeError(f"expected an int >= 0, got {value!r}")
+    return seed
+
+
+def _version() -> str:
+    """``sciml <version> (<package folder>)``: tells this tool from STFC SciMLBench's."""
+    import sciml
+
+    return f"sciml {sciml.__version__} ({Path(sciml.__file__).resolve().parent})"
+
+
+def _looks_like_path(item: str) -> bool:
+    return "/" in item or item.startswith((".", "~"))
+
+
 def parse_options(items: Sequence[str] | None) -> dict[str, Any]:
     """Parse ``key=value`` strings; values are JSON when they parse as JSON, else strings.
 
@@ -55,7 +80,8 @@ def parse_options(items: Sequence[str] | None) -> dict[str, Any]:
         key, sep, raw = item.partition("=")
         key = key.strip()
         if not sep or not key:
-            raise UsageError(f"-o expects key=value, got {item!r}")
+            hint = " (did you mean --out PATH?)" if not sep and _looks_like_path(item) else ""
+            raise UsageError(f"-o expects key=value, got {item!r}{hint}")
         try:
             value: Any = json.loads(raw)
         except ValueError:
@@ -70,12 +96,13 @@ def build_parser() -> argparse.ArgumentParser:
         prog=PROG,
         description="Benchmarks for sciml: list, inspect, generate data, run, report.",
     )
+    p.add_argument("--version", action="version", version=_version())
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
-    sub.add_parser("list", help="list registered benchmarks and datasets")
+    pl = sub.add_parser("list", help="list registered benchmarks and datasets")
 
-    pi = sub.add_parser("info", help="describe a benchmark or dataset")
+    pi = sub.add_parser("info", help="describe a benchmark or dataset (options, references)")
     pi.add_argument("name", metavar="NAME")
 
     pd = sub.add_parser("data", help="dataset commands")
@@ -87,13 +114,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--size", default="quick", help="any size the dataset registers (quick, full, ...)"
     )
     pg.add_argument("--out", type=Path, default=None, help="data root (default $SCIML_DATA)")
-    pg.add_argument("--seed", type=int, default=0)
+    pg.add_argument("--seed", type=_seed, default=0, help="int >= 0 (default 0)")
 
     pr = sub.add_parser("run", help="run benchmarks (NAME ... or all)")
     pr.add_argument("names", nargs="+", metavar="NAME|all")
     pr.add_argument("--quick", action="store_true", help="small configuration")
     pr.add_argument("--device", type=_device, default="cpu", help="cpu, cuda or cuda:N")
-    pr.add_argument("--seed", type=int, default=0)
+    pr.add_argument("--seed", type=_seed, default=0, help="int >= 0 (default 0)")
     pr.add_argument("--out", type=Path, default=Path("runs"), help="output root (default runs/)")
     pr.add_argument(
         "-o",
@@ -102,7 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="extra option for the benchmark (value parsed as JSON when possible)",
+        help="benchmark option (value parsed as JSON when possible; see 'info NAME')",
     )
 
     pp = sub.add_parser("report", help="Markdown table over the runs found under DIR")
@@ -110,6 +137,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     ps = sub.add_parser("sysinfo", help="software and hardware information")
     ps.add_argument("--json", action="store_true", help="print JSON")
+    for cmd in (pl, pi, pd, pg, pr, pp, ps):
+        cmd.set_defaults(_parser=cmd)  # the innermost sub-command's parser reports its errors
     return p
 
 
@@ -120,8 +149,17 @@ def _discover() -> _registry.Registry:
     return reg
 
 
-def _unknown(kind: str, name: str, known: Sequence[str]) -> UsageError:
+def _suggest(name: str, known: Sequence[str], n: int = 6) -> list[str]:
+    """Close (``difflib``) matches, then names starting with, then containing, ``name``."""
     close = difflib.get_close_matches(name, known, n=3)
+    low = name.lower()
+    prefix = [k for k in known if k.startswith(low)]
+    inner = [k for k in known if low in k] if len(low) >= 2 else []
+    return list(dict.fromkeys([*close, *prefix, *inner]))[:n]
+
+
+def _unknown(kind: str, name: str, known: Sequence[str]) -> UsageError:
+    close = _suggest(name, known)
     hint = f"; did you mean {', '.join(close)}?" if close else f"; see '{PROG} list'"
     return UsageError(f"unknown {kind} {name!r}{hint}")
 
@@ -154,40 +192,57 @@ def _cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_options(b: _registry.Benchmark) -> None:
+    if b.options is None:
+        print("options    not declared (-o KEY=VALUE is passed on unchecked)")
+    elif not b.options:
+        print("options    none")
+    else:
+        print("options (-o KEY=VALUE):")
+        print(text_table(["option", "help"], [[k, h or "-"] for k, h in b.options.items()]))
+
+
+def _info_benchmark(reg: _registry.Registry, b: _registry.Benchmark) -> None:
+    print(f"benchmark  {b.name}")
+    print(f"package    {b.source.parent.parent.name}.{b.package}")
+    print(f"file       {b.source}")
+    print(f"about      {b.description or '-'}")
+    shown = [d if d in reg.datasets else f"{d} (not declared in any DATASETS)" for d in b.datasets]
+    print(f"datasets   {', '.join(shown) or '-'}")
+    _print_options(b)
+    if b.references:
+        print("references:")
+        rows = [[k, fmt_num(r.value), r.source] for k, r in b.references.items()]
+        print(text_table(["metric", "value", "source"], rows))
+    else:
+        print("references: none")
+
+
+def _info_dataset(reg: _registry.Registry, d: _registry.DatasetSpec) -> None:
+    print(f"dataset    {d.name}")
+    print(f"package    {d.source.parent.parent.name}.{d.package}")
+    print(f"file       {d.source}")
+    print(f"about      {d.description or '-'}")
+    print(f"kind       {d.kind or '-'}")
+    print(f"generator  {d.generator}")
+    for size, params in d.sizes.items():
+        print(f"size {size:<6} {json.dumps(params, sort_keys=True)}")
+    users = [b.name for b in reg.benchmarks.values() if d.name in b.datasets]
+    print(f"used by    {', '.join(users) or '-'}")
+
+
 def _cmd_info(args: argparse.Namespace) -> int:
     reg = _discover()
     name = args.name
+    if name not in reg.benchmarks and name not in reg.datasets:
+        raise _unknown("benchmark or dataset", name, [*reg.benchmarks, *reg.datasets])
     if name in reg.benchmarks:
-        b = reg.benchmarks[name]
-        print(f"benchmark  {b.name}")
-        print(f"package    {b.source.parent.parent.name}.{b.package}")
-        print(f"file       {b.source}")
-        print(f"about      {b.description or '-'}")
-        shown = [
-            d if d in reg.datasets else f"{d} (not declared in any DATASETS)" for d in b.datasets
-        ]
-        print(f"datasets   {', '.join(shown) or '-'}")
-        if b.references:
-            print("references:")
-            rows = [[k, fmt_num(r.value), r.source] for k, r in b.references.items()]
-            print(text_table(["metric", "value", "source"], rows))
-        else:
-            print("references: none")
-        return 0
+        _info_benchmark(reg, reg.benchmarks[name])
+    if name in reg.benchmarks and name in reg.datasets:
+        print()
     if name in reg.datasets:
-        d = reg.datasets[name]
-        print(f"dataset    {d.name}")
-        print(f"package    {d.source.parent.parent.name}.{d.package}")
-        print(f"file       {d.source}")
-        print(f"about      {d.description or '-'}")
-        print(f"kind       {d.kind or '-'}")
-        print(f"generator  {d.generator}")
-        for size, params in d.sizes.items():
-            print(f"size {size:<6} {json.dumps(params, sort_keys=True)}")
-        users = [b.name for b in reg.benchmarks.values() if d.name in b.datasets]
-        print(f"used by    {', '.join(users) or '-'}")
-        return 0
-    raise _unknown("benchmark or dataset", name, [*reg.benchmarks, *reg.datasets])
+        _info_dataset(reg, reg.datasets[name])
+    return 0
 
 
 def _register_datasets(specs: Sequence[_registry.DatasetSpec]) -> Any:
@@ -218,24 +273,61 @@ def _human_size(n: int) -> str:
     return f"{n} B"
 
 
-def _cmd_data(args: argparse.Namespace) -> int:
+def _file_id(path: Path) -> tuple[int, int, int] | None:
+    """Identity of the file at ``path`` (inode, size, mtime), ``None`` if there is none."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def _data_target(
+    sdata: Any, spec: _registry.DatasetSpec, args: argparse.Namespace
+) -> tuple[Path, Path]:
+    """The data root and the file ``get_dataset`` will cache; argument problems are usage errors."""
+    root = Path(sdata.data_root(args.out))
+    where = f"--out {root}" if args.out is not None else f"data root {root}"
+    _check_out(root, where)
+    try:
+        path = Path(sdata.dataset_path(spec.name, args.size, seed=args.seed, root=root))
+    except ValueError as exc:
+        raise UsageError(f"data generate {spec.name}: {exc}") from exc
+    _check_out(path.parent, f"{where}: {path.parent}")
+    return root, path
+
+
+def _dataset_spec(name: str, size: str) -> _registry.DatasetSpec:
     reg = _discover()
-    if args.name not in reg.datasets:
-        raise _unknown("dataset", args.name, list(reg.datasets))
-    spec = reg.datasets[args.name]
-    if spec.sizes and args.size not in spec.sizes:
+    if name not in reg.datasets:
+        raise _unknown("dataset", name, list(reg.datasets))
+    spec = reg.datasets[name]
+    if spec.sizes and size not in spec.sizes:
         raise UsageError(
-            f"dataset {spec.name!r} has no size {args.size!r}; available: {', '.join(spec.sizes)}"
+            f"dataset {spec.name!r} has no size {size!r}; available: {', '.join(spec.sizes)}"
         )
+    return spec
+
+
+def _cmd_data(args: argparse.Namespace) -> int:
+    spec = _dataset_spec(args.name, args.size)
     try:
         sdata = _register_datasets([spec])
-        path = Path(sdata.get_dataset(spec.name, args.size, seed=args.seed, root=args.out))
+    except Exception as exc:
+        traceback.print_exc()
+        _err(f"registering {spec.name!r} ({spec.source}) failed: {_one_line(exc)}")
+        return 1
+    root, target = _data_target(sdata, spec, args)
+    before = _file_id(target)
+    try:  # past the argument checks, an exception is a generator (or writer) problem
+        path = Path(sdata.get_dataset(spec.name, args.size, seed=args.seed, root=root))
     except Exception as exc:
         traceback.print_exc()
         _err(f"generating {spec.name!r} failed: {_one_line(exc)}")
         return 1
-    nbytes = path.stat().st_size if path.exists() else 0
-    print(f"{path}  ({_human_size(nbytes)})")
+    after = _file_id(path)
+    how = "reused from cache" if before is not None and before == after else "generated"
+    print(f"{path}  ({_human_size(after[1] if after else 0)}, {how})")
     return 0
 
 
@@ -261,16 +353,46 @@ def _check_device(device: str) -> None:
             )
 
 
-def _check_out(out: Path) -> None:
+def _check_out(out: Path, what: str | None = None) -> None:
     """Create the output root up front: a path that cannot hold run directories (a file, a
-    folder below a file, no write permission) is a usage error, not a traceback mid-run."""
+    folder below a file, no write permission) is a usage error, not a traceback mid-run.
+    ``what`` names the path in the message (default ``--out <out>``)."""
+    what = what or f"--out {out}"
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         why = exc.strerror or type(exc).__name__
-        raise UsageError(f"--out {out}: cannot create the output directory ({why})") from exc
+        raise UsageError(f"{what}: cannot create the output directory ({why})") from exc
     if not os.access(out, os.W_OK | os.X_OK):
-        raise UsageError(f"--out {out}: the output directory is not writable")
+        raise UsageError(f"{what}: the output directory is not writable")
+
+
+def _bad_option(key: str, benches: Sequence[_registry.Benchmark], valid: Sequence[str]) -> str:
+    """One-line message for an ``-o`` key that no selected benchmark declares."""
+    close = difflib.get_close_matches(key, valid, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    if len(benches) == 1:
+        who = f"benchmark {benches[0].name!r}"
+        if not valid:
+            return f"{who} takes no options (got -o {key}=...)"
+        return f"{who} has no option {key!r}{hint}; valid options: {', '.join(valid)}"
+    who = f"none of the {len(benches)} selected benchmarks has option {key!r}{hint}"
+    return f"{who}; valid options: {', '.join(valid) or '(they take no options)'}"
+
+
+def _check_options(benches: Sequence[_registry.Benchmark], options: Mapping[str, Any]) -> None:
+    """Reject ``-o`` keys that no selected benchmark declares; note benchmarks ignoring a key.
+
+    Benchmarks whose entry declares no ``options`` (``None``) accept any key unchecked.
+    """
+    declared = [b for b in benches if b.options is not None]
+    valid = sorted({k for b in declared for k in b.options or {}})
+    for key in options:
+        ignoring = [b.name for b in declared if key not in (b.options or {})]
+        if len(ignoring) == len(benches):
+            raise UsageError(_bad_option(key, benches, valid))
+        if ignoring:
+            _err(f"note: option {key!r} is not used by {', '.join(ignoring)}")
 
 
 def _cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
@@ -289,6 +411,7 @@ def _cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
             if name not in reg.benchmarks:
                 raise _unknown("benchmark", name, list(reg.benchmarks))
             benches.append(reg.benchmarks[name])
+    _check_options(benches, options)
     _check_device(args.device)
     _check_out(args.out)
     for spec in reg.datasets.values():  # so that run(ctx) can call sciml.data.get_dataset
@@ -348,35 +471,100 @@ def _cmd_sysinfo(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``sciml-bench`` console script; returns the exit code."""
-    argv = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser()
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is when a record is emitted (tests swap it)."""
+
+    @property
+    def stream(self) -> Any:  # type: ignore[override]
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def _sciml_logging() -> Iterator[None]:
+    """Show ``sciml`` log messages of level INFO and above on stderr while a command runs."""
+    logger = logging.getLogger("sciml")
+    if any(h.get_name() == _LOG_HANDLER for h in logger.handlers):  # main() inside main()
+        yield
+        return
+    handler = _StderrHandler()
+    handler.set_name(_LOG_HANDLER)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    level = logger.level
+    logger.addHandler(handler)
+    if logger.getEffectiveLevel() > logging.INFO:
+        logger.setLevel(logging.INFO)
     try:
-        args = parser.parse_args(argv)
-    except SystemExit as exc:  # --help (0) or a usage error (2)
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
+def _parse(parser: argparse.ArgumentParser, argv: Sequence[str]) -> argparse.Namespace:
+    """Parse ``argv``; unrecognised arguments are reported by the sub-command's own parser."""
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        sub = getattr(args, "_parser", parser)
+        sub.error(f"unrecognized arguments: {' '.join(extra)}{_mixup_hint(args, extra)}")
+    return args
+
+
+def _mixup_hint(args: argparse.Namespace, extra: Sequence[str]) -> str:
+    if args.command == "run" and any(a == "--size" or a.startswith("--size=") for a in extra):
+        return " (run takes --quick for the small configuration, not --size)"
+    if args.command == "data" and "--quick" in extra:
+        return " (data generate takes --size quick, not --quick)"
+    return ""
+
+
+def _dispatch(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    commands = {
+        "list": _cmd_list,
+        "info": _cmd_info,
+        "data": _cmd_data,
+        "report": _cmd_report,
+        "sysinfo": _cmd_sysinfo,
+    }
+    if args.command == "run":
+        return _cmd_run(args, argv)
+    return commands[args.command](args)
+
+
+def _main(argv: list[str]) -> int:
+    try:
+        args = _parse(build_parser(), argv)
+    except SystemExit as exc:  # --help/--version (0) or a usage error (2)
         return int(exc.code) if isinstance(exc.code, int) else 2
     try:
-        if args.command == "list":
-            return _cmd_list(args)
-        if args.command == "info":
-            return _cmd_info(args)
-        if args.command == "data":
-            return _cmd_data(args)
-        if args.command == "run":
-            return _cmd_run(args, argv)
-        if args.command == "report":
-            return _cmd_report(args)
-        if args.command == "sysinfo":
-            return _cmd_sysinfo(args)
+        return _dispatch(args, argv)
     except (UsageError, _registry.RegistryError) as exc:
         _err(f"error: {exc}")
         return 2
     except KeyboardInterrupt:
         _err("interrupted")
         return 130
-    parser.error(f"unknown command {args.command!r}")  # pragma: no cover
-    return 2  # pragma: no cover
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``sciml-bench`` console script; returns the exit code.
+
+    Output piped into a reader that stops early (``sciml-bench list | head -1``) ends quietly
+    with exit code 1, as the Python documentation recommends for ``BrokenPipeError``.
+    """
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        with _sciml_logging():
+            rc = _main(argv)
+            sys.stdout.flush()  # a broken pipe shows up here, not at interpreter exit
+    except BrokenPipeError:
+        with contextlib.suppress(OSError, ValueError):  # no real file descriptor: nothing to do
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    return rc
 
 
 if __name__ == "__main__":  # pragma: no cover

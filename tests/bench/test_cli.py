@@ -282,10 +282,16 @@ class _FakeData:
     def register_dataset(self, name, fn, sizes=None, kind=None, description="", *, version=0):
         self.registered.append((name, fn, sizes, kind, description, version))
 
+    def data_root(self, root=None):
+        return Path(root if root is not None else "default-data-root")
+
+    def dataset_path(self, name, size="quick", *, seed=0, root=None):
+        return self.data_root(root) / f"{name}-{size}-{seed}.h5"
+
     def get_dataset(self, name, size="quick", *, seed=0, root=None, overwrite=False, **kw):
         assert self.registered and self.registered[-1][0] == name
         n = self.registered[-1][2][size]["n"]
-        path = Path(root) / f"{name}-{size}-{seed}.h5"
+        path = self.dataset_path(name, size, seed=seed, root=root)
         path.write_bytes(b"x" * (n * 1000 + seed))
         return path
 
@@ -310,7 +316,8 @@ def test_data_generate_registers_and_reports_size(fake_root, tmp_path, monkeypat
         )
     ]
     line = capsys.readouterr().out.strip()
-    assert line == f"{out / 'alpha-data-full-5.h5'}  ({(400 * 1000 + 5) / 1024:.1f} KiB)"
+    size = (400 * 1000 + 5) / 1024
+    assert line == f"{out / 'alpha-data-full-5.h5'}  ({size:.1f} KiB, generated)"
     assert main(["data", "generate", "nope"]) == 2
     assert main(["data", "generate", "alpha-data", "--size", "huge"]) == 2
     assert "available: quick, full, paper" in capsys.readouterr().err
@@ -333,13 +340,13 @@ def test_data_generate_with_real_sciml_data(fake_root, tmp_path, capsys):
         path = Path(line.split("  (")[0])
         assert path.is_file() and path.is_relative_to(out)
         size = path.stat().st_size
-        assert line.endswith(f"({size / 1024:.1f} KiB)") or line.endswith(f"({size} B)")
+        assert line.endswith((f"({size / 1024:.1f} KiB, generated)", f"({size} B, generated)"))
         with h5py.File(path, "r") as f:
             x = f["train/x"][()]
         expected = np.arange(12, dtype=np.float64).reshape(4, 3) + 2
         np.testing.assert_array_equal(x, expected)
         assert main(argv) == 0  # cached: same file again
-        assert capsys.readouterr().out.strip() == line
+        assert capsys.readouterr().out.strip() == line.replace("generated", "reused from cache")
     finally:
         sdata.unregister_dataset("alpha-data")
 
