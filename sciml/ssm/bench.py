@@ -7,6 +7,60 @@ ETT_HORIZONS = (24, 48, 168, 336, 720)
 DEFAULT_ETTH1 = "/work/shared/data/ett/ETTh1.csv"
 
 ETT_MODELS = ("spacetime", "s4d", "linear", "last")
+AR_MODELS = ("spacetime", "s4d")
+
+#: ``ssm-ar`` options (``-o key=value``) and their help.
+AR_OPTIONS = {
+    "epochs": "training epochs per model; each keeps its lowest-validation-loss epoch "
+    "(default 3 quick / 30 full)",
+    "train_windows": "training windows drawn at random per AR order; 0: all of them "
+    "(default 2000 quick / 8000 full)",
+    "orders": "comma list of AR orders p to run, from 2, 4, 8, 16 (default all four)",
+    "models": "comma list of networks to train, from spacetime, s4d (default both)",
+    "balance_loss": "SpaceTime loss on log-MSE terms (1) or the paper's plain MSE terms "
+    "(0/false/no) (default 1)",
+}
+
+#: ``ssm-etth1`` options (``-o key=value``) and their help: the keys :func:`etth1_settings`
+#: accepts (any other is an error) and the benchmark's declared options.
+ETTH1_OPTIONS = {
+    "etth1_path": f"path of the ETTh1 CSV file; the benchmark is skipped when it is absent "
+    f"(default {DEFAULT_ETTH1})",
+    "horizons": "comma list of forecast horizons in hours (default 24 quick / "
+    f"{','.join(map(str, ETT_HORIZONS))} full)",
+    "models": f"comma list of models from {', '.join(ETT_MODELS)} (default all four)",
+    "epochs": "training epochs per network (default 1)",
+    "train_stride": "train on every n-th training window (default 8 quick / 1 full)",
+    "val_stride": "validate on every n-th validation window (default 8)",
+    "test_stride": "score every n-th test window (default 4 quick / 1 full)",
+    "patience": "early stopping after this many validation events without improvement of "
+    "the validation forecast MSE; 0/none: off (default off)",
+    "val_every_steps": "also validate every n optimiser steps; 0/none: at epoch ends only "
+    "(default none quick / 5 full)",
+    "ema": "decay in [0, 1) of a bias-corrected moving average of the SpaceTime and S4D weights, "
+    "validated and returned instead of the raw weights; 0/none: off (default off)",
+    "batch_size": "training batch size of SpaceTime and S4D (default 50)",
+    "lr": "SpaceTime learning rate, > 0 (default 2e-3)",
+    "weight_decay": "SpaceTime weight decay, >= 0 (default 1e-4)",
+    "dropout": "SpaceTime dropout in [0, 1) (default 0.25)",
+    "warmup": "SpaceTime epochs of linear learning-rate warm-up, fewer than epochs (default 0)",
+    "loss": "SpaceTime loss criterion: mse or rmse (default rmse)",
+    "loss_weights": "SpaceTime loss weights w0,w1,w2 of the forecast, one-step and next-input "
+    "terms, three non-negative numbers (default 1,1,0)",
+    "norm": "SpaceTime companion-matrix normalisation: clip, l1 or none (default l1)",
+    "kernel_method": "SpaceTime encoder companion kernel: fast or squaring (squaring is faster "
+    "on GPUs) (default fast)",
+    "schedule": "SpaceTime warm-up + cosine schedule counted in epochs or optimiser steps: "
+    "epoch or step (default step)",
+    "s4d_lr": "S4D learning rate, > 0 (default 1e-3)",
+    "s4d_weight_decay": "S4D weight decay, >= 0 (default 1e-4)",
+    "s4d_dropout": "S4D dropout in [0, 1) (default 0.1)",
+    "s4d_schedule": "S4D learning-rate schedule counted in epochs or optimiser steps: epoch or "
+    "step (default epoch)",
+    "ci_block": "test windows per block of the block-bootstrap MSE-ratio intervals; auto: "
+    "max(168, horizon) hours of window starts (default auto)",
+    "ci_boot": "bootstrap resamples of the MSE-ratio intervals, >= 100 (default 2000)",
+}
 
 
 def _opt_float(options, key, default, *, low=None, high=None, strict_low=False):
@@ -76,12 +130,7 @@ def etth1_settings(options: dict, quick: bool = False) -> dict:
     ``s4d_schedule=epoch`` (constant within the single epoch).
     """
     o = dict(options)
-    known = {
-        "etth1_path", "horizons", "models", "epochs", "train_stride", "val_stride",
-        "test_stride", "patience", "val_every_steps", "ema", "batch_size", "lr", "weight_decay", "dropout", "warmup",
-        "loss", "loss_weights", "norm", "kernel_method", "schedule", "s4d_lr",
-        "s4d_weight_decay", "s4d_dropout", "s4d_schedule", "ci_block", "ci_boot",
-    }  # fmt: skip
+    known = set(ETTH1_OPTIONS)
     unknown = sorted(set(o) - known)
     if unknown:
         raise ValueError(f"options: unknown ssm-etth1 option(s) {unknown}; known: {sorted(known)}")
@@ -138,6 +187,27 @@ def etth1_settings(options: dict, quick: bool = False) -> dict:
     if st["warmup"] >= st["epochs"]:
         raise ValueError(f"warmup: expected fewer than epochs = {st['epochs']}, got {st['warmup']}")
     return st
+
+
+def ar_settings(options: dict, quick: bool = False) -> dict:
+    """Parse and check the ``ssm-ar`` options (``-o key=value``, see :data:`AR_OPTIONS`) before
+    any data is generated; bad values raise ValueError naming the option and what it accepts."""
+    o = dict(options)
+    unknown = sorted(set(o) - set(AR_OPTIONS))
+    if unknown:
+        raise ValueError(
+            f"options: unknown ssm-ar option(s) {unknown}; known: {sorted(AR_OPTIONS)}"
+        )
+    balance = str(o.get("balance_loss", "1")).strip().lower()
+    if balance not in ("1", "true", "yes", "0", "false", "no"):
+        raise ValueError(f"balance_loss: expected 1/true/yes or 0/false/no, got {balance!r}")
+    return {
+        "epochs": _opt_int(o, "epochs", 3 if quick else 30),
+        "train_windows": _opt_int(o, "train_windows", 2000 if quick else 8000, low=0),
+        "orders": _opt_list(o, "orders", ",".join(map(str, AR_ORDERS)), int, AR_ORDERS),
+        "models": _opt_list(o, "models", ",".join(AR_MODELS), str, AR_MODELS),
+        "balance_loss": balance in ("1", "true", "yes"),
+    }
 
 
 def _register_ar():
@@ -224,9 +294,10 @@ def _predictor(model, kind, device):
 def run_ar(ctx) -> dict[str, float]:
     """SpaceTime vs S4D vs the Bayes-optimal predictor on stable AR(p), p ∈ {2, 4, 8, 16}.
 
-    Options: ``epochs`` (default 30; quick 3), ``train_windows`` (8000; quick 2000), ``orders``
-    (comma list), ``models`` (``spacetime,s4d``), ``balance_loss`` (1: SpaceTime's log-MSE loss,
-    see :class:`SpaceTimeLoss`). Each model keeps its lowest-validation-loss epoch.
+    Options (:data:`AR_OPTIONS`, checked by :func:`ar_settings`): ``epochs`` (default 30; quick
+    3), ``train_windows`` (8000; quick 2000), ``orders`` (comma list of 2, 4, 8, 16), ``models``
+    (``spacetime,s4d``), ``balance_loss`` (1: SpaceTime's log-MSE loss, see
+    :class:`SpaceTimeLoss`). Each model keeps its lowest-validation-loss epoch.
     """
     import torch
 
@@ -242,12 +313,12 @@ def run_ar(ctx) -> dict[str, float]:
         stack_windows,
     )
 
+    st = ar_settings(ctx.options, ctx.quick)  # before any data is generated
+    epochs, n_train_windows = st["epochs"], st["train_windows"]
     data = _register_ar()
     size = "quick" if ctx.quick else "full"
     path = data.get_dataset("ssm-ar", size, seed=ctx.seed)
     lag, horizon = 64, 24
-    epochs = int(ctx.options.get("epochs", 3 if ctx.quick else 30))
-    n_train_windows = int(ctx.options.get("train_windows", 2000 if ctx.quick else 8000))
     metrics: dict[str, float] = {}
     with open_dataset(path) as f:
         coords = {k: f.coords[k][...] for k in f.coords}
@@ -256,11 +327,7 @@ def run_ar(ctx) -> dict[str, float]:
         }
     sigma = float(coords["sigma"][0])
     # log-MSE terms: the one-step optimum of AR(16) is 0.2 % of the variance (see SpaceTimeLoss)
-    balance = str(ctx.options.get("balance_loss", "1")).lower() not in ("0", "false", "no")
-    which = str(ctx.options.get("models", "spacetime,s4d")).split(",")
-    orders = [
-        int(p) for p in str(ctx.options.get("orders", ",".join(map(str, AR_ORDERS)))).split(",")
-    ]
+    balance, which, orders = st["balance_loss"], st["models"], st["orders"]
     for p in ctx.progress(orders, desc="AR(p)", total=len(orders)):
         key = f"series_p{p}"
         phi = torch.as_tensor(coords[f"phi_p{p}"])
@@ -593,6 +660,7 @@ BENCHMARKS = [
         "description": "SpaceTime vs S4D vs the Bayes-optimal AR(p) predictor (1- and 24-step MSE)",
         "datasets": ["ssm-ar"],
         "references": {},
+        "options": AR_OPTIONS,
         "run": run_ar,
     },
     {
@@ -614,6 +682,7 @@ BENCHMARKS = [
                 "source": "S4 paper, Table 4: S4 on ETTh1 h=720",
             },
         },
+        "options": ETTH1_OPTIONS,
         "run": run_etth1,
     },
 ]

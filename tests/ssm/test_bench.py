@@ -148,3 +148,60 @@ def test_etth1_options_parse():
     for opts, name in bad:
         with pytest.raises(ValueError, match=name):
             mod.etth1_settings(opts)
+
+
+def test_ar_options_checked_before_any_data(monkeypatch):
+    """``-o orders=3`` used to fail late with KeyError 'phi_p3'; every ssm-ar option is now
+    checked up front with a ValueError naming it and what it accepts."""
+    import pytest
+
+    mod = _bench_module()
+    assert mod.ar_settings({}) == {
+        "epochs": 30,
+        "train_windows": 8000,
+        "orders": [2, 4, 8, 16],
+        "models": ["spacetime", "s4d"],
+        "balance_loss": True,
+    }
+    quick = mod.ar_settings({}, quick=True)
+    assert quick["epochs"] == 3 and quick["train_windows"] == 2000
+    # values as the CLI's parse_options delivers them (JSON numbers/bools/lists, else strings)
+    st = mod.ar_settings(
+        {
+            "orders": "16,2",
+            "models": "s4d",
+            "epochs": "5",
+            "train_windows": 0,
+            "balance_loss": False,
+        }
+    )
+    assert st["orders"] == [16, 2] and st["models"] == ["s4d"] and st["epochs"] == 5
+    assert st["train_windows"] == 0 and st["balance_loss"] is False
+    assert mod.ar_settings({"orders": 8})["orders"] == [8]
+    assert mod.ar_settings({"orders": [2, 4]})["orders"] == [2, 4]
+    assert mod.ar_settings({"balance_loss": "no"})["balance_loss"] is False
+    bad = [
+        ({"orders": 3}, r"orders: .*2, 4, 8, 16"),
+        ({"orders": "2,5"}, r"orders: .*2, 4, 8, 16"),
+        ({"orders": "two"}, "orders"),
+        ({"models": "lstm"}, r"models: .*spacetime, s4d"),
+        ({"epochs": 0}, "epochs"),
+        ({"epochs": 2.5}, "epochs"),
+        ({"train_windows": -1}, "train_windows"),
+        ({"balance_loss": "maybe"}, "balance_loss"),
+        ({"order": 2}, "unknown"),
+    ]
+    for opts, match in bad:
+        with pytest.raises(ValueError, match=match):
+            mod.ar_settings(opts)
+
+    def no_data():
+        raise AssertionError("data touched before the options were checked")
+
+    monkeypatch.setattr(mod, "_register_ar", no_data)
+
+    class Ctx:
+        quick, device, seed, options = True, "cpu", 0, {"orders": 3}
+
+    with pytest.raises(ValueError, match=r"orders: .*2, 4, 8, 16"):
+        mod.run_ar(Ctx())
