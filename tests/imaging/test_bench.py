@@ -22,6 +22,26 @@ def test_bench_module_is_light_and_well_formed():
         assert isinstance(ref["value"], float) and ref["source"]
 
 
+def test_mri_rdledm_options_checked_before_any_data(monkeypatch):
+    import pytest
+
+    def no_data(*args, **kwargs):
+        raise AssertionError("data touched before the options were checked")
+
+    monkeypatch.setattr(bench, "load_problem", no_data)
+
+    class Ctx:
+        quick, device, seed = True, "cpu", 0
+
+        def __init__(self, **options):
+            self.options = options
+
+    with pytest.raises(ValueError, match="phantom: .*cardiac.*deforming"):
+        bench.run_mri_rdledm(Ctx(phantom="heart"))
+    with pytest.raises(ValueError, match="ablations"):
+        bench.run_mri_rdledm(Ctx(ablations="maybe"))
+
+
 def test_rdledm_with_multicoil_operator_beats_zero_filled():
     x = cardiac_phantom(24, 6, seed=4, supersample=1)
     mask = variable_density_mask(x.shape, 4, seed=5)
