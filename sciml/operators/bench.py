@@ -44,6 +44,31 @@ _QUICK = {"budget_s": 10.0, "width": 16, "fno_width": 24, "batch_size": 20}
 _FULL = {"budget_s": 900.0, "width": 32, "fno_width": 32, "batch_size": 20}
 
 
+def _q_f(key: str) -> str:
+    """``"(default <quick> quick / <full> full)"`` of a training setting."""
+    q, f = _QUICK[key], _FULL[key]
+    return f"(default {q:g})" if q == f else f"(default {q:g} quick / {f:g} full)"
+
+
+# -o options read by compare_models (both benchmarks); see the BENCHMARKS entries
+_TRAIN_OPTIONS = {
+    "budget_s": "training time per model in seconds: CPU seconds of this process on CPU, wall "
+    f"seconds on CUDA {_q_f('budget_s')}",
+    "width": f"LSM and U-Net width {_q_f('width')}",
+    "fno_width": f"FNO width (also the neuraloperator FNO's hidden channels) {_q_f('fno_width')}",
+    "batch_size": f"training batch size {_q_f('batch_size')}",
+    "lr": "initial learning rate, halved at 20, 40, 60 and 80 % of the budget (default 1e-3)",
+    "rounds_per_epoch": "time-budget checks per epoch: each epoch is trained in this many parts "
+    "(default 1)",
+}
+
+
+def _size_help(dataset: str) -> str:
+    sizes = next(d["sizes"] for d in DATASETS if d["name"] == dataset)
+    names = [f"{k} ({v['resolution']}²)" for k, v in sizes.items()]
+    return f"{dataset} dataset size: {', '.join(names)} (default quick / full)"
+
+
 def _opt(ctx: Any, key: str, default: Any) -> Any:
     val = ctx.options.get(key, default)
     return type(default)(val) if val is not None else default
@@ -314,6 +339,14 @@ BENCHMARKS = [
         "(quick: 32², 256 train, 10 s per model)",
         "datasets": ["darcy"],
         "references": _REFS_DARCY,
+        "options": {
+            **_TRAIN_OPTIONS,
+            "models": "comma list of models to train: lsm, fno, unet and, when the neuraloperator "
+            "package is installed, neuralop_fno, neuralop_fno_padded (default all available)",
+            "size": _size_help("darcy"),
+            "norm": "normalisation: pixel (the papers' per-pixel unit-Gaussian train statistics) "
+            "or scalar (the file's scalar statistics) (default pixel)",
+        },
         "run": run_darcy,
     },
     {
@@ -322,6 +355,14 @@ BENCHMARKS = [
         "time budget (quick: 32², 64 train, at least 1 epoch or 10 s per model)",
         "datasets": ["navier-stokes"],
         "references": _REFS_NS,
+        "options": {
+            **_TRAIN_OPTIONS,
+            "models": "comma list of models to train: lsm, fno, unet and, when the neuraloperator "
+            "package is installed, neuralop_fno (default all available)",
+            "size": _size_help("navier-stokes"),
+            "norm": "normalisation: pixel (one per-pixel unit-Gaussian transform over the train "
+            "samples, shared by all frames) or none (raw vorticity) (default pixel)",
+        },
         "run": run_ns,
     },
 ]
