@@ -146,6 +146,7 @@ BENCHMARKS = [
             f"{k}_rel_l2": {"value": v, "source": "Fang et al. ICLR 2024, authors' logs (GP-HM)"}
             for k, v in REFERENCE_L2.items()
         },
+        "options": {},
         "run": run_gphm,
     },
 ]

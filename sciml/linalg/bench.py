@@ -165,6 +165,7 @@ BENCHMARKS = [
         "2-D obstacle layouts (128², full adds 256²): iterations and time to 1e-4, 1e-6",
         "datasets": ["dcdm-ritz-2d"],
         "references": {},
+        "options": {},
         "run": run_2d,
     },
     {
@@ -183,6 +184,7 @@ BENCHMARKS = [
             "cube64_amg-rs-pcg_setup": {"value": 0.85, "source": _ANCHOR},
             "cube64_dst_time": {"value": 0.02, "source": _ANCHOR},
         },
+        "options": {},
         "run": run_3d,
     },
 ]
