@@ -55,7 +55,10 @@ def run_mri_rdledm(ctx) -> dict:
 
     size = "quick" if ctx.quick else "full"
     accels = [8] if ctx.quick else [4, 8, 12]
-    solver = {"max_iter": int(ctx.options.get("max_iter", 300))}
+    max_iter = ctx.options.get("max_iter", 300)
+    if isinstance(max_iter, bool) or not isinstance(max_iter, int) or max_iter < 1:
+        raise ValueError(f"max_iter: expected an int >= 1, got {max_iter!r}")
+    solver = {"max_iter": max_iter}
     phantom = ctx.options.get("phantom", "cardiac")
     if phantom not in ("cardiac", "deforming"):  # before any data is generated
         raise ValueError(f"phantom: expected 'cardiac' or 'deforming', got {phantom!r}")

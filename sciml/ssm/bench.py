@@ -410,7 +410,8 @@ def run_etth1(ctx) -> dict[str, float]:
 
     Quick: horizon 24, a reduced SpaceTime/S4D, one epoch on every 8th training window. Full: all
     horizons, the paper's SpaceTime architecture on all windows, with the protocol fixed on the
-    validation split (docs/status/ssm.md §3): 1 epoch, lr 1e-3, the public code's RMSE loss with
+    validation split (docs/status/ssm.md §3): 1 epoch, lr 2e-3 with a cosine over the optimiser
+    steps, the public code's RMSE loss with
     weights (1, 1, 0), ``l1`` companion normalisation, validation every 5 steps.
     Options (see :func:`etth1_settings`): ``etth1_path``, ``horizons``, ``models``, ``epochs``,
     ``train_stride``, ``val_stride`` (default 8), ``test_stride``, ``patience``,

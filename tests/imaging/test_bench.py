@@ -40,6 +40,9 @@ def test_mri_rdledm_options_checked_before_any_data(monkeypatch):
         bench.run_mri_rdledm(Ctx(phantom="heart"))
     with pytest.raises(ValueError, match="ablations"):
         bench.run_mri_rdledm(Ctx(ablations="maybe"))
+    for bad in (0, -5, 2.5, "many", True):
+        with pytest.raises(ValueError, match="max_iter: expected an int >= 1"):
+            bench.run_mri_rdledm(Ctx(max_iter=bad))
 
 
 def test_rdledm_with_multicoil_operator_beats_zero_filled():
