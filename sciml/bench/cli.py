@@ -248,19 +248,17 @@ def _cmd_info(args: argparse.Namespace) -> int:
 def _register_datasets(specs: Sequence[_registry.DatasetSpec]) -> Any:
     """Register ``specs`` with ``sciml.data`` (re-registering the same entry is harmless)."""
     sdata = importlib.import_module("sciml.data")
-    for spec in specs:
-        try:
-            sdata.register_dataset(
-                spec.name,
-                spec.generator,
-                sizes=dict(spec.sizes),
-                kind=spec.kind,
-                description=spec.description,
-                version=spec.version,
-            )
-        except (ValueError, KeyError) as exc:
-            if "already" not in str(exc).lower():
-                raise
+    sdata.register_declared(
+        {
+            "name": spec.name,
+            "generator": spec.generator,
+            "sizes": dict(spec.sizes),
+            "kind": spec.kind,
+            "description": spec.description,
+            "version": spec.version,
+        }
+        for spec in specs
+    )
     return sdata
 
 

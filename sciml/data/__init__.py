@@ -27,6 +27,7 @@ from .registry import (
     get_dataset,
     list_datasets,
     register_dataset,
+    register_declared,
     unregister_dataset,
 )
 from .schema import KINDS, SCHEMA_VERSION, SPLITS
@@ -66,6 +67,7 @@ __all__ = [
     "read_csv_timeseries",
     "read_pdebench",
     "register_dataset",
+    "register_declared",
     "split_series",
     "unregister_dataset",
     "write_dataset",

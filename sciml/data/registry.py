@@ -27,7 +27,7 @@ import json
 import logging
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -181,6 +181,27 @@ def register_dataset(
     )
     _REGISTRY[name] = spec
     return spec
+
+
+def register_declared(entries: Iterable[Mapping[str, Any]]) -> None:
+    """Register datasets declared as ``bench.py`` ``DATASETS`` entries (dicts with ``name``,
+    ``generator``, ``sizes`` and optionally ``kind``, ``description``, ``version``).
+
+    Idempotent: registering an entry again replaces it with itself. A name already registered
+    with a *different* generator (by the user, say) is left as it is.
+    """
+    for entry in entries:
+        old = _REGISTRY.get(entry["name"])
+        if old is not None and old.generator != entry["generator"]:
+            continue
+        register_dataset(
+            entry["name"],
+            entry["generator"],
+            sizes=entry["sizes"],
+            kind=entry.get("kind"),
+            description=str(entry.get("description", "")),
+            version=entry.get("version", 0),
+        )
 
 
 def unregister_dataset(name: str) -> None:

@@ -26,17 +26,6 @@ def register_datasets() -> None:
     declares them. Runs on ``import sciml.operators``; idempotent: a name already registered
     (by an earlier call, by ``sciml-bench``, or by the user with another generator) is left as
     it is — call it again after :func:`sciml.data.unregister_dataset` to restore an entry."""
-    from sciml import data
+    from sciml.data import register_declared
 
-    registered = data.list_datasets()
-    for d in _bench.DATASETS:
-        if d["name"] in registered:
-            continue
-        data.register_dataset(
-            d["name"],
-            d["generator"],
-            sizes=d["sizes"],
-            kind=d.get("kind"),
-            description=str(d.get("description", "")),
-            version=d.get("version", 0),
-        )
+    register_declared(_bench.DATASETS)

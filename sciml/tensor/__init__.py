@@ -30,25 +30,12 @@ from .table import TensorTable, read_table
 
 
 def register_datasets() -> None:
-    """Register ``funbat-synthetic`` and ``funbat-rank1`` with :mod:`sciml.data` exactly as
-    ``bench.py`` declares them (name, generator, sizes, kind, description, version). Runs on
-    import; idempotent (call it again after :func:`sciml.data.unregister_dataset`). A dataset of
-    the same name already registered with another generator is left as it is."""
-    from sciml import data
+    """Register ``funbat-synthetic`` and ``funbat-rank1`` with :mod:`sciml.data` exactly as ``bench.py`` declares them. Runs
+    on import; idempotent (call it again after :func:`sciml.data.unregister_dataset`). A name
+    already registered with another generator is left as it is."""
+    from sciml.data import register_declared
 
-    for d in _bench.DATASETS:
-        try:
-            data.register_dataset(
-                d["name"],
-                d["generator"],
-                sizes=d["sizes"],
-                kind=d.get("kind"),
-                description=str(d.get("description", "")),
-                version=d.get("version", 0),
-            )
-        except ValueError as exc:  # registered with another generator: keep that one
-            if "already" not in str(exc).lower():
-                raise
+    register_declared(_bench.DATASETS)
 
 
 register_datasets()

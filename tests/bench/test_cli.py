@@ -282,6 +282,17 @@ class _FakeData:
     def register_dataset(self, name, fn, sizes=None, kind=None, description="", *, version=0):
         self.registered.append((name, fn, sizes, kind, description, version))
 
+    def register_declared(self, entries):
+        for e in entries:
+            self.register_dataset(
+                e["name"],
+                e["generator"],
+                sizes=e["sizes"],
+                kind=e.get("kind"),
+                description=e.get("description", ""),
+                version=e.get("version", 0),
+            )
+
     def data_root(self, root=None):
         return Path(root if root is not None else "default-data-root")
 

@@ -19,6 +19,7 @@ from sciml.data import (
     list_datasets,
     open_dataset,
     register_dataset,
+    register_declared,
     unregister_dataset,
 )
 from sciml.data.registry import _REGISTRY
@@ -134,6 +135,31 @@ def test_damaged_cache_file_is_regenerated(registry: Path) -> None:
     assert get_dataset("toy") == p and len(CALLS) == 2
     with open_dataset(p) as f:
         assert f.attrs["name"] == "toy"
+
+
+def test_register_declared_equals_register_dataset_and_keeps_foreign_entries(
+    registry: Path,
+) -> None:
+    gen = f"{__name__}:field_generator"
+    entry = {"name": "decl", "generator": gen, "sizes": SIZES, "kind": "field", "version": 2}
+    register_declared([entry, dict(entry, name="decl2", description="two")])
+    register_declared([entry])  # again: harmless
+    spec = list_datasets()["decl"]
+    assert (spec.generator, spec.sizes, spec.kind, spec.version) == (gen, SIZES, "field", 2)
+    assert list_datasets()["decl2"].description == "two"
+    ref = register_dataset("ref", gen, sizes=SIZES, kind="field", version=2)
+    assert (
+        dataset_path("decl", seed=3).name.split("-")[-1]
+        == dataset_path("ref", seed=3).name.split("-")[-1]
+    )  # same parameters, seed and version -> same cache hash
+    assert ref.generator == spec.generator
+    # a name registered by someone else with another generator is left alone
+    register_dataset("mine", lambda seed: {}, sizes=SIZES, kind="field")
+    before = list_datasets()["mine"]
+    register_declared([dict(entry, name="mine")])
+    assert list_datasets()["mine"] is before
+    with pytest.raises(ValueError, match="sizes"):
+        register_declared([dict(entry, name="bad", sizes={})])
 
 
 def test_list_and_register_validation(registry: Path) -> None:
