@@ -5,7 +5,15 @@ Importing this package is light (no torch/JAX/NumPy); heavy libraries load when 
 
 from .cli import main, parse_options
 from .context import BenchmarkSkipped, RunContext
-from .registry import Benchmark, DatasetSpec, Registry, RegistryError, discover
+from .registry import (
+    Benchmark,
+    DatasetSpec,
+    MetricDoc,
+    Registry,
+    RegistryError,
+    describe_metric,
+    discover,
+)
 from .report import collect_runs, render_report, write_report
 from .runner import RunResult, run_benchmark
 from .sysinfo import collect_sysinfo
@@ -14,12 +22,14 @@ __all__ = [
     "Benchmark",
     "BenchmarkSkipped",
     "DatasetSpec",
+    "MetricDoc",
     "Registry",
     "RegistryError",
     "RunContext",
     "RunResult",
     "collect_runs",
     "collect_sysinfo",
+    "describe_metric",
     "discover",
     "main",
     "parse_options",

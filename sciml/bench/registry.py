@@ -8,6 +8,7 @@ benchmarks (or datasets) with the same name are an error naming both files.
 
 from __future__ import annotations
 
+import fnmatch
 import importlib.util
 import math
 import re
@@ -20,15 +21,20 @@ from typing import Any
 __all__ = [
     "Benchmark",
     "DatasetSpec",
+    "MetricDoc",
     "Reference",
     "Registry",
     "RegistryError",
     "default_roots",
+    "describe_metric",
     "discover",
     "load_bench_file",
+    "match_metric",
 ]
 
 _NAME_RE = re.compile(r"^[a-z0-9]+(?:[-_.][a-z0-9]+)*$")
+BETTER = ("lower", "higher", "none")  # MetricDoc.better
+TARGETS = (">=", "<=")  # Reference.target
 
 
 class RegistryError(RuntimeError):
@@ -37,10 +43,24 @@ class RegistryError(RuntimeError):
 
 @dataclass(frozen=True)
 class Reference:
-    """A published figure for one metric: ``value`` and where it comes from (``source``)."""
+    """A reference figure for one metric: ``value`` and where it comes from (``source``).
+
+    ``target`` ``None``: a published figure to compare with (the ratio value / reference is
+    shown). ``">="`` or ``"<="``: a threshold the metric must meet (a project target).
+    """
 
     value: float
     source: str
+    target: str | None = None
+
+
+@dataclass(frozen=True)
+class MetricDoc:
+    """Glossary entry of a metric: what it measures (``about``) and whether ``better`` is
+    ``"lower"``, ``"higher"`` or ``"none"`` (no direction: a count, an epoch, a setting)."""
+
+    about: str
+    better: str
 
 
 @dataclass(frozen=True)
@@ -55,6 +75,7 @@ class Benchmark:
     source: Path
     package: str
     options: Mapping[str, str] | None = None  # ``-o`` name -> help; None: not declared, unchecked
+    metrics: Mapping[str, MetricDoc] | None = None  # fnmatch pattern -> doc; None: not declared
 
 
 @dataclass(frozen=True)
@@ -122,14 +143,74 @@ def _parse_references(raw: Any, where: str, warnings: list[str]) -> dict[str, Re
             source = str(ref.get("source", ""))
             if isinstance(ref["value"], bool | str) or not math.isfinite(value):
                 raise ValueError
+            target = ref.get("target")
         except (TypeError, KeyError, ValueError, AttributeError):
             warnings.append(
                 f"{where}: reference for metric {metric!r} must be "
                 f"{{'value': float, 'source': str}}, got {ref!r}; ignored"
             )
             continue
-        refs[str(metric)] = Reference(value=value, source=source)
+        if target is not None and target not in TARGETS:
+            warnings.append(
+                f"{where}: 'target' of the reference for metric {metric!r} must be '>=' or "
+                f"'<=', got {target!r}; treated as a published figure"
+            )
+            target = None
+        refs[str(metric)] = Reference(value=value, source=source, target=target)
     return refs
+
+
+def _parse_metrics(raw: Any, where: str, warnings: list[str]) -> dict[str, MetricDoc] | None:
+    """``metrics`` of a benchmark entry: ``{pattern: {"about": str, "better": ...}}``."""
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping):
+        warnings.append(f"{where}: 'metrics' must be a dict, got {type(raw).__name__}; ignored")
+        return None
+    docs: dict[str, MetricDoc] = {}
+    for pattern, doc in raw.items():
+        if not isinstance(pattern, str) or not pattern.strip():
+            warnings.append(
+                f"{where}: metric pattern must be a non-empty string, got {pattern!r}; ignored"
+            )
+            continue
+        if not isinstance(doc, Mapping):
+            warnings.append(
+                f"{where}: metric {pattern!r} must be {{'about': str, 'better': "
+                f"'lower' | 'higher' | 'none'}}, got {doc!r}; ignored"
+            )
+            continue
+        about = doc.get("about", "")
+        if not isinstance(about, str):
+            warnings.append(f"{where}: 'about' of metric {pattern!r} must be a string")
+            about = ""
+        better = doc.get("better")
+        if better not in BETTER:
+            warnings.append(
+                f"{where}: 'better' of metric {pattern!r} must be 'lower', 'higher' or 'none', "
+                f"got {better!r}; treated as 'none'"
+            )
+            better = "none"
+        docs[pattern] = MetricDoc(about=about.strip(), better=better)
+    return docs
+
+
+def match_metric(
+    glossary: Mapping[str, MetricDoc] | None, name: str
+) -> tuple[str, MetricDoc] | None:
+    """The first ``(pattern, doc)`` of ``glossary`` (dict order) whose ``fnmatch`` pattern
+    matches metric ``name`` (case-sensitive), or ``None``."""
+    for pattern, doc in (glossary or {}).items():
+        if fnmatch.fnmatchcase(name, pattern):
+            return pattern, doc
+    return None
+
+
+def describe_metric(benchmark: Benchmark, name: str) -> MetricDoc | None:
+    """The glossary entry of metric ``name`` of ``benchmark``: the first matching pattern of
+    ``benchmark.metrics``; ``None`` when none matches or the benchmark declares no glossary."""
+    found = match_metric(benchmark.metrics, name)
+    return found[1] if found else None
 
 
 def _parse_options(raw: Any, where: str, warnings: list[str]) -> dict[str, str] | None:
@@ -180,6 +261,7 @@ def _parse_benchmark(entry: Any, path: Path, pkg: str, warnings: list[str]) -> B
         references=_parse_references(entry.get("references"), where, warnings),
         run=run,
         options=_parse_options(entry.get("options"), where, warnings),
+        metrics=_parse_metrics(entry.get("metrics"), where, warnings),
         source=path,
         package=pkg,
     )
