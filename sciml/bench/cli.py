@@ -22,8 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from . import registry as _registry
-from ._format import fmt_num, text_table
-from .report import write_report
+from ._atomic import atomic_write_text
+from ._format import arrow, fmt_num, text_table
+from .report import collect_runs, filters_note, render_report, select_runs
 from .runner import RunResult, run_benchmark
 from .sysinfo import collect_sysinfo, format_sysinfo
 
@@ -32,6 +33,7 @@ __all__ = ["build_parser", "main", "parse_options"]
 PROG = "sciml-bench"
 _DEVICE_RE = re.compile(r"^(cpu|cuda(:\d+)?)$")
 _LOG_HANDLER = "sciml-bench-stderr"
+_WIDTH = 100  # console tables wrap their last column to fit this many characters
 
 
 class UsageError(Exception):
@@ -132,8 +134,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="benchmark option (value parsed as JSON when possible; see 'info NAME')",
     )
 
-    pp = sub.add_parser("report", help="Markdown table over the runs found under DIR")
+    pp = sub.add_parser(
+        "report",
+        help="Markdown report over the runs found under DIR (also written to DIR/report.md)",
+        description="One section per benchmark: the runs' settings, then a table with the "
+        "metrics as rows and the runs as columns (oldest first), the reference checked against "
+        "the latest run. Written to DIR/report.md as well.",
+    )
     pp.add_argument("dir", type=Path, metavar="DIR")
+    pp.add_argument(
+        "--benchmark",
+        dest="benchmarks",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="only this benchmark's runs (repeatable)",
+    )
+    pp.add_argument("--latest", action="store_true", help="only the newest run of each benchmark")
 
     ps = sub.add_parser("sysinfo", help="software and hardware information")
     ps.add_argument("--json", action="store_true", help="print JSON")
@@ -199,7 +216,8 @@ def _print_options(b: _registry.Benchmark) -> None:
         print("options    none")
     else:
         print("options (-o KEY=VALUE):")
-        print(text_table(["option", "help"], [[k, h or "-"] for k, h in b.options.items()]))
+        rows = [[k, h or "-"] for k, h in b.options.items()]
+        print(text_table(["option", "help"], rows, width=_WIDTH))
 
 
 def _info_benchmark(reg: _registry.Registry, b: _registry.Benchmark) -> None:
@@ -210,12 +228,30 @@ def _info_benchmark(reg: _registry.Registry, b: _registry.Benchmark) -> None:
     shown = [d if d in reg.datasets else f"{d} (not declared in any DATASETS)" for d in b.datasets]
     print(f"datasets   {', '.join(shown) or '-'}")
     _print_options(b)
+    _print_glossary(b)
     if b.references:
         print("references:")
-        rows = [[k, fmt_num(r.value), r.source] for k, r in b.references.items()]
-        print(text_table(["metric", "value", "source"], rows))
+        rows = [
+            [k, f"{r.target} {fmt_num(r.value)}" if r.target else fmt_num(r.value), r.source]
+            for k, r in b.references.items()
+        ]
+        print(text_table(["metric", "value", "source"], rows, width=_WIDTH))
+        if any(r.target for r in b.references.values()):
+            print("(>= / <=: a target the metric must meet, not a published figure)")
     else:
         print("references: none")
+
+
+def _print_glossary(b: _registry.Benchmark) -> None:
+    if b.metrics is None:
+        print("metrics    not described (no glossary declared)")
+    elif not b.metrics:
+        print("metrics    none described")
+    else:
+        enc = getattr(sys.stdout, "encoding", None)
+        print("metrics (name pattern, whether lower or higher is better, meaning):")
+        rows = [[p, arrow(d.better, enc), d.about or "-"] for p, d in b.metrics.items()]
+        print(text_table(["metric", "better", "about"], rows, width=_WIDTH))
 
 
 def _info_dataset(reg: _registry.Registry, d: _registry.DatasetSpec) -> None:
@@ -452,14 +488,29 @@ def _cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
 def _cmd_report(args: argparse.Namespace) -> int:
     if not args.dir.is_dir():
         raise UsageError(f"report: {args.dir} is not a directory")
-    text, path, records, warnings = write_report(args.dir)
+    records, warnings = collect_runs(args.dir)
     for w in warnings:
         print(f"warning: {w}", file=sys.stderr)
+    if not records:
+        _err(f"error: no runs (metrics.json files) found under {args.dir}; report.md not written")
+        return 1
+    found = list(dict.fromkeys(r.name for r in records))
+    for name in args.benchmarks:
+        if name not in found:
+            close = _suggest(name, found)
+            hint = (
+                f"did you mean {', '.join(close)}?" if close else f"runs found: {', '.join(found)}"
+            )
+            raise UsageError(f"report: no runs of benchmark {name!r} under {args.dir}; {hint}")
+    selected = select_runs(records, args.benchmarks, args.latest)
+    text = render_report(
+        selected,
+        filters=filters_note(args.benchmarks, args.latest),
+        encoding=getattr(sys.stdout, "encoding", None),
+    )
+    path = atomic_write_text(args.dir / "report.md", text)
     print(text, end="")
     print(f"\nwrote {path}")
-    if not records:
-        _err(f"no runs (metrics.json files) found under {args.dir}")
-        return 1
     return 0
 
 

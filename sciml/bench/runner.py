@@ -7,6 +7,7 @@ import math
 import os
 import platform
 import random
+import shlex
 import socket
 import sys
 import time
@@ -16,12 +17,30 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from ._atomic import atomic_write_json
-from ._format import fmt_num, fmt_ratio, text_table
+from ._atomic import atomic_write_json, atomic_write_text
+from ._format import (
+    Footnotes,
+    arrow,
+    arrow_legend,
+    drop_blank_columns,
+    fmt_num,
+    fmt_options,
+    fmt_reference,
+    markdown_table,
+    text_table,
+    vs_reference,
+)
 from .context import BenchmarkSkipped, RunContext
-from .registry import Benchmark
+from .registry import Benchmark, describe_metric
 
-__all__ = ["RunResult", "make_run_dir", "metrics_table", "run_benchmark", "seed_everything"]
+__all__ = [
+    "RunResult",
+    "make_run_dir",
+    "metrics_table",
+    "run_benchmark",
+    "run_readme",
+    "seed_everything",
+]
 
 
 @dataclass
@@ -81,6 +100,13 @@ def _short_reason(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
 
 
+def _reference_json(ref: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {"value": ref.value, "source": ref.source}
+    if ref.target is not None:
+        out["target"] = ref.target
+    return out
+
+
 def _check_metrics(result: Any) -> dict[str, float | None]:
     if not isinstance(result, Mapping):
         raise TypeError(
@@ -98,22 +124,155 @@ def _check_metrics(result: Any) -> dict[str, float | None]:
     return metrics
 
 
-def metrics_table(bench: Benchmark, metrics: Mapping[str, float | None]) -> str:
-    """Table of each metric beside the published reference, the ratio and the source."""
+def _legend(arrows: str, published: bool, targets: bool) -> list[str]:
+    """Lines explaining the ``better`` and ``vs reference`` columns that are shown."""
+    lines = [f"better: {arrows}"] if arrows else []
+    how = [
+        "value / published figure" if published else "",
+        "met / NOT met for a target (>=, <=)" if targets else "",
+    ]
+    if published or targets:
+        lines.append(f"vs reference: {', or '.join(h for h in how if h)}")
+    return lines
+
+
+def metrics_table(
+    bench: Benchmark,
+    metrics: Mapping[str, float | None],
+    *,
+    encoding: str | None = None,
+    width: int = 100,
+) -> str:
+    """Console table ``metric | value | better | reference | vs reference``, then the sources.
+
+    ``better`` is the direction from the benchmark's metric glossary (blank where none is
+    declared; the column is left out when no metric has one). A reference that is a target
+    (``>=``/``<=``) shows ``met``/``NOT met``, a published figure the ratio value / reference.
+    Without references the two reference columns are left out. Each distinct source is listed
+    once under the table as a numbered footnote (``[n]``) wrapped to ``width`` columns.
+    ``encoding`` is the console's, to fall back to words where it cannot print arrows.
+    """
+    notes = Footnotes()
     rows = []
     for key in list(metrics) + [k for k in bench.references if k not in metrics]:
         value = metrics.get(key)
         ref = bench.references.get(key)
-        rows.append(
-            [
-                key,
-                fmt_num(value),
-                fmt_num(ref.value) if ref else "-",
-                fmt_ratio(value, ref.value) if ref else "-",
-                ref.source if ref else "",
+        doc = describe_metric(bench, key)
+        row: list[object] = [key, fmt_num(value), arrow(doc.better if doc else None, encoding)]
+        if bench.references:
+            row += [
+                fmt_reference(ref.value, ref.target, notes.mark(ref.source)) if ref else "-",
+                vs_reference(value, ref.value, ref.target) if ref else "-",
             ]
-        )
-    return text_table(["metric", "value", "reference", "ratio", "source"], rows)
+        rows.append(row)
+    headers = ["metric", "value", "better"]
+    if bench.references:
+        headers += ["reference", "vs reference"]
+    headers, rows = drop_blank_columns(headers, rows, ["better"])
+    lines = [text_table(headers, rows)]
+    refs = [bench.references[k] for k in metrics if k in bench.references]
+    legend = _legend(
+        arrow_legend(encoding) if "better" in headers else "",
+        any(r.target is None for r in refs),
+        any(r.target is not None for r in refs),
+    )
+    lines += legend
+    lines += notes.lines(width)
+    return "\n".join(lines)
+
+
+def _md_code(text: str) -> str:
+    fence = "``" if "`" in text else "`"
+    return f"{fence}{text}{fence}" if text else ""
+
+
+def run_readme(bench: Benchmark, config: Mapping[str, Any], record: Mapping[str, Any]) -> str:
+    """The ``README.md`` of a run directory: what ran, how, and what each metric means.
+
+    Built from the ``config.json`` and ``metrics.json`` contents (``config``, ``record``) and
+    the benchmark's glossary; written for failed and skipped runs too.
+    """
+    status = str(record.get("status"))
+    wall = float(record.get("wall_time_s") or 0.0)
+    reason = str(record.get("reason") or "")
+    if status == "ok":
+        status_text = f"ok in {wall:.1f} s"
+    elif status == "skipped":
+        status_text = f"skipped: {reason}"
+    else:
+        status_text = f"failed after {wall:.1f} s: {reason} (the traceback is in `log.txt`)"
+    versions = config.get("versions") or {}
+    argv = [str(a) for a in config.get("argv") or []]
+    settings = [
+        ["status", status_text],
+        ["command", _md_code(shlex.join(argv)) or "-"],
+        ["size", "quick" if config.get("quick") else "full"],
+        ["seed", config.get("seed", "-")],
+        ["device", config.get("device", "-")],
+        ["options (-o)", fmt_options(config.get("options"))],
+        ["started (UTC)", config.get("start_time", "-")],
+        ["host", f"{config.get('hostname', '-')} ({config.get('platform', '-')})"],
+        ["versions", ", ".join(f"{k} {v}" for k, v in versions.items() if v) or "-"],
+        ["benchmark file", _md_code(str(config.get("benchmark_file", bench.source)))],
+    ]
+    out = [f"# {bench.name}: {status}", ""]
+    if bench.description:
+        out += [" ".join(bench.description.split()), ""]
+    out += [markdown_table(["setting", "value"], settings), "", "## Metrics", ""]
+    metrics = record.get("metrics") or {}
+    if not metrics:
+        why = {"skipped": "the run was skipped", "failed": "the run failed"}.get(status, "")
+        out += [f"No metrics were recorded{' (' + why + ')' if why else ''}.", ""]
+    else:
+        notes = Footnotes()
+        rows = []
+        for key in list(metrics) + [k for k in bench.references if k not in metrics]:
+            value = metrics.get(key)
+            ref = bench.references.get(key)
+            doc = describe_metric(bench, key)
+            better = doc.better if doc and doc.better != "none" else ""
+            row: list[object] = [
+                _md_code(key),
+                fmt_num(value),
+                better,
+                (doc.about if doc and doc.about else "(no description)"),
+            ]
+            if bench.references:
+                row += [
+                    fmt_reference(ref.value, ref.target, notes.mark(ref.source)) if ref else "-",
+                    vs_reference(value, ref.value, ref.target) if ref else "-",
+                ]
+            rows.append(row)
+        headers = ["metric", "value", "better", "description"]
+        if bench.references:
+            headers += ["reference", "vs reference"]
+        out += [markdown_table(headers, rows), ""]
+        out += [
+            "`better`: whether a lower or a higher value is better (blank: no direction)."
+            + (
+                " `vs reference`: value / published figure (`0.95x`), or `met` / `NOT met` "
+                "for a target (`>=`, `<=`) the project set itself."
+                if bench.references
+                else ""
+            ),
+            "",
+        ]
+        if notes.sources:
+            out += ["Reference sources:", ""]
+            out += [f"- {line}" for line in notes.lines(width=None)]
+            out += [""]
+    files = [
+        ("README.md", "this file"),
+        ("config.json", "the settings above"),
+        ("metrics.json", "status, metric values and references"),
+        (
+            "log.txt",
+            "everything the run logged" + (", with the traceback" if status == "failed" else ""),
+        ),
+    ]
+    files += [(str(name), "figure") for name in record.get("figures") or []]
+    out += ["## Files", ""] + [f"- `{name}`: {what}" for name, what in files]
+    return "\n".join(out) + "\n"
 
 
 def run_benchmark(
@@ -196,9 +355,12 @@ def run_benchmark(
         "status": status,
         "reason": reason,
         "metrics": metrics,
-        "references": {
-            k: {"value": r.value, "source": r.source} for k, r in bench.references.items()
-        },
+        "references": {k: _reference_json(r) for k, r in bench.references.items()},
+        "glossary": (
+            None
+            if bench.metrics is None
+            else {p: {"about": d.about, "better": d.better} for p, d in bench.metrics.items()}
+        ),
         "wall_time_s": wall,
         "quick": bool(quick),
         "device": device,
@@ -208,9 +370,14 @@ def run_benchmark(
         "figures": [p.name for p in ctx.figures],
     }
     atomic_write_json(out_dir / "metrics.json", record)
+    try:
+        atomic_write_text(out_dir / "README.md", run_readme(bench, config, record))
+    except OSError as exc:
+        ctx.log(f"warning: could not write README.md: {_short_reason(exc)}")
     if status == "ok":
-        ctx.log(metrics_table(bench, metrics))
-        ctx.log(f"ok in {wall:.1f}s")
+        encoding = getattr(console if console is not None else sys.stdout, "encoding", None)
+        ctx.log(metrics_table(bench, metrics, encoding=encoding))
+        ctx.log(f"ok in {wall:.1f}s; what each metric means: {out_dir / 'README.md'}")
     elif status == "skipped":
         ctx.log(f"skipped: {reason}")
     else:

@@ -60,8 +60,9 @@ def test_runner_result_files_are_complete_json(tmp_path, monkeypatch):
     )  # fmt: skip
     res = run_benchmark(bench, out_root=tmp_path / "runs")
     assert res.status == "ok" and res.metrics == {"v": 2.0}
-    assert {"config.json", "metrics.json", "log.txt"} <= set(replaced)
+    assert {"config.json", "metrics.json", "log.txt", "README.md"} <= set(replaced)
     assert sorted(p.name for p in res.out_dir.iterdir()) == [
+        "README.md",
         "config.json",
         "log.txt",
         "metrics.json",

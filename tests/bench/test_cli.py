@@ -67,7 +67,9 @@ def test_run_ok_writes_all_files(fake_root, tmp_path, capsys):
     assert rc == 0
     stdout = capsys.readouterr().out
     (run_dir,) = _run_dirs(out_root, "alpha-ok")
-    assert sorted(p.name for p in run_dir.iterdir()) == ["config.json", "log.txt", "metrics.json"]
+    assert sorted(p.name for p in run_dir.iterdir()) == [
+        "README.md", "config.json", "log.txt", "metrics.json",
+    ]  # fmt: skip
 
     config = _load(run_dir / "config.json")
     assert config["name"] == "alpha-ok" and config["quick"] is True and config["seed"] == 7
@@ -91,14 +93,16 @@ def test_run_ok_writes_all_files(fake_root, tmp_path, capsys):
     assert "alpha says 42" in log
     assert "loop: 2/20 (10%)" in log and "loop: 20/20 (100%)" in log
     assert sum("loop:" in line for line in log.splitlines()) == 10
-    # console: ctx.log is tee'd; metric table with reference, ratio and source
+    # console: ctx.log is tee'd; metric table with reference, ratio and a footnoted source
     assert "alpha says 42" in stdout
-    sum_row = next(line for line in stdout.splitlines() if line.startswith("sum "))
-    assert "190" in sum_row and "200" in sum_row and f"{190 / 200:.3g}x" in sum_row
-    assert "Made-up et al. 2024, Table 1" in sum_row
-    half_row = next(line for line in stdout.splitlines() if line.startswith("half "))
-    assert f"{0.5 / 0.25:.3g}x" in half_row
-    missing_row = next(line for line in stdout.splitlines() if line.startswith("missing "))
+    lines = stdout.splitlines()
+    sum_row = next(line for line in lines if line.startswith("sum "))
+    assert "190" in sum_row and "200 [1]" in sum_row and f"{190 / 200:.3g}x" in sum_row
+    assert "[1] Made-up et al. 2024, Table 1" in lines  # the source, once, under the table
+    half_row = next(line for line in lines if line.startswith("half "))
+    assert f"{0.5 / 0.25:.3g}x" in half_row and "0.25 [2]" in half_row
+    assert "[2] Ref B" in lines and "[3] Ref C" in lines
+    missing_row = next(line for line in lines if line.startswith("missing "))
     assert missing_row.split()[1] == "-"  # reference without a measured value
     # the method package is imported only when the benchmark runs
     assert "fakesci.alpha" in sys.modules
@@ -243,6 +247,23 @@ def test_duplicate_names_error_names_both_files(tmp_path, monkeypatch, capsys):
     assert str(root / "one" / "bench.py") in err and str(root / "two" / "bench.py") in err
 
 
+def _md_tables(text: str) -> list[list[list[str]]]:
+    """The Markdown tables of ``text``: each a list of rows (header first) of stripped cells."""
+    tables: list[list[list[str]]] = []
+    prev = ""
+    for line in text.splitlines():
+        if line.startswith("| ") and not line.startswith("|---"):
+            if not prev.startswith("|"):
+                tables.append([])
+            tables[-1].append([c.strip() for c in line.strip().strip("|").split(" | ")])
+        prev = line
+    return tables
+
+
+def _section(text: str, name: str) -> str:
+    return text.split(f"\n## {name}\n")[1].split("\n## ")[0]
+
+
 def test_report_over_two_runs(fake_root, tmp_path, capsys):
     out_root = tmp_path / "runs"
     assert main(["run", "alpha-seeded", "--seed", "1", "--out", str(out_root / "a")]) == 0
@@ -253,24 +274,34 @@ def test_report_over_two_runs(fake_root, tmp_path, capsys):
     out = capsys.readouterr().out
     text = (out_root / "report.md").read_text()
     assert text in out
-    assert "3 runs: 2 ok, 1 failed, 0 skipped." in text
-    rows = [line for line in text.splitlines() if line.startswith("| ")]
-    header = [c.strip() for c in rows[0].strip("|").split("|")]
-    assert header[:5] == ["benchmark", "run", "status", "metric", "value"]
-    assert header[-1] == "wall time (s)" and "reference" in header
-    cells = [[c.strip() for c in r.strip("|").split("|")] for r in rows[1:]]
-    py_values = sorted(float(c[4]) for c in cells if c[0] == "alpha-seeded" and c[3] == "py")
-    expected = sorted(float(f"{random.Random(s).random():.4g}") for s in (1, 2))
-    assert py_values == expected
-    fail = [c for c in cells if c[0] == "alpha-fail"]
-    assert len(fail) == 1 and fail[0][2] == "failed: ValueError: boom"
-    assert len(cells) == 2 * 3 + 1
+    assert "3 runs of 2 benchmarks: 2 ok, 1 failed, 0 skipped." in text
+    # one section per benchmark: the runs' settings, then metrics as rows and runs as columns
+    seeded = _section(text, "alpha-seeded")
+    settings, values = _md_tables(seeded)
+    assert settings[0] == [
+        "run", "status", "wall (s)", "size", "seed", "device", "options", "sciml",
+    ]  # fmt: skip
+    assert [row[4] for row in settings[1:]] == ["1", "2"]
+    assert all(row[1] == "ok" and row[3] == "full" for row in settings[1:])
+    assert [row[0].split("/")[0] for row in settings[1:]] == ["a", "b"]
+    header = values[0]
+    assert header[0] == "metric" and header[1:] == [row[0] for row in settings[1:]]
+    assert [row[0] for row in values[1:]] == ["np", "py", "quick"]
+    py_values = [float(v) for v in next(r for r in values if r[0] == "py")[1:]]
+    assert py_values == [float(f"{random.Random(s).random():.4g}") for s in (1, 2)]
+    fail = _section(text, "alpha-fail")
+    (fail_settings,) = _md_tables(fail)
+    assert len(fail_settings) == 2 and fail_settings[1][1] == "failed: ValueError: boom"
+    assert "No metrics recorded." in fail
 
 
 def test_report_empty_and_missing_dir(tmp_path, capsys):
     assert main(["report", str(tmp_path)]) == 1
-    assert "no runs" in capsys.readouterr().err
+    out, err = capsys.readouterr()
+    assert "no runs" in err and out == ""
+    assert not (tmp_path / "report.md").exists()
     assert main(["report", str(tmp_path / "nope")]) == 2
+    assert not (tmp_path / "nope").exists()
 
 
 class _FakeData:
@@ -419,7 +450,7 @@ def test_report_skips_malformed_metrics_files_with_a_warning(fake_root, tmp_path
     capsys.readouterr()
     assert main(["report", str(out_root)]) == 0
     out, err = capsys.readouterr()
-    assert "1 runs: 1 ok, 0 failed, 0 skipped." in out
+    assert "1 run of 1 benchmark: 1 ok, 0 failed, 0 skipped." in out
     warned = [line for line in err.splitlines() if line.startswith("warning: skipping")]
     assert sorted(Path(line.split()[2]).parent.name for line in warned) == sorted(bad)
 

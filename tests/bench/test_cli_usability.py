@@ -184,7 +184,7 @@ def test_written_files_follow_the_umask(fake_root, tmp_path, mask):
     assert expected == 0o666 & ~mask
     assert stat.S_IMODE(path.stat().st_mode) == expected
     (run_dir,) = (tmp_path / "runs").iterdir()
-    for name in ["config.json", "log.txt", "metrics.json", "line.png"]:
+    for name in ["config.json", "log.txt", "metrics.json", "line.png", "README.md"]:
         assert stat.S_IMODE((run_dir / name).stat().st_mode) == expected, name
 
 
