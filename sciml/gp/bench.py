@@ -146,6 +146,18 @@ BENCHMARKS = [
             f"{k}_rel_l2": {"value": v, "source": "Fang et al. ICLR 2024, authors' logs (GP-HM)"}
             for k, v in REFERENCE_L2.items()
         },
+        # names: <problem>_<metric>, problem e.g. poisson1d-sin100 (PDE, dimension, exact solution)
+        "metrics": {
+            "*_rel_l2": {
+                "about": "relative L2 error ‖u − u_exact‖₂ / ‖u_exact‖₂ of the solution on a "
+                "uniform test grid (300 points per axis; quick 2-D: 100)",
+                "better": "lower",
+            },
+            "*_time_s": {
+                "about": "wall-clock seconds of the GP-HM solve (training) for this problem",
+                "better": "lower",
+            },
+        },
         "options": {},
         "run": run_gphm,
     },
