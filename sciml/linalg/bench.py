@@ -158,6 +158,62 @@ def run_3d(ctx) -> dict[str, float]:
 
 _ANCHOR = "DCDM reference page, anchor table (2-core CPU, Dirichlet unit cube)"
 
+# Metric names: n<n>_<solver>_<metric>_<tol> on an unseen n^d obstacle layout; tol 0.0001 or
+# 1e-06 is the relative residual ‖r‖/‖r₀‖ reached. Solvers: cg, jacobi-pcg, ic-pcg (IC(0)),
+# amg-sa-pcg / amg-rs-pcg (pyamg smoothed-aggregation / Ruge-Stüben AMG as preconditioner),
+# dcdm* (the learned DCDM solver and its variants).
+_TOL = "to ‖r‖/‖r₀‖ ≤ tol (name suffix) on the unseen n^d layout (prefix n<n>)"
+_METRICS = {
+    "n*_over_*_time_nosetup_*": {
+        "about": f"DCDM seconds / pyamg AMG-PCG seconds {_TOL}, setups excluded (< 1: DCDM faster)",
+        "better": "lower",
+    },
+    "n*_over_*_time_*": {
+        "about": f"DCDM seconds / pyamg AMG-PCG seconds {_TOL}, setups included (< 1: DCDM faster)",
+        "better": "lower",
+    },
+    "n*_iters_*": {
+        "about": f"iterations {_TOL}; NaN: not reached",
+        "better": "lower",
+    },
+    "n*_time_nosetup_*": {
+        "about": f"seconds of iterations {_TOL}, setup excluded; NaN: not reached",
+        "better": "lower",
+    },
+    "n*_time_*": {
+        "about": f"seconds {_TOL}, setup included; NaN: not reached",
+        "better": "lower",
+    },
+    "n*_setup": {
+        "about": "seconds of setup before the first iteration (IC(0) factorisation, AMG "
+        "hierarchy, DCDM coarse space; cg: 0)",
+        "better": "lower",
+    },
+    "n*_unknowns": {
+        "about": "unknowns (fluid cells) of the n^d test system",
+        "better": "none",
+    },
+}
+_CUBE = "Dirichlet unit cube 64³, random right-hand side (anchor problem)"
+_CUBE_METRICS = {
+    "cube64_*_iters_*": {
+        "about": f"iterations until ‖r‖/‖r₀‖ ≤ tol (the suffix); {_CUBE}",
+        "better": "lower",
+    },
+    "cube64_*_setup": {
+        "about": f"seconds of the pyamg AMG hierarchy setup (cg: 0); {_CUBE}",
+        "better": "lower",
+    },
+    "cube64_dst_time": {
+        "about": f"seconds of the exact fast sine-transform (DST) Poisson solve; {_CUBE}",
+        "better": "lower",
+    },
+    "cube64_dst_relres": {
+        "about": f"relative residual ‖b − A u‖/‖b‖ of the DST solve (round-off level); {_CUBE}",
+        "better": "lower",
+    },
+}
+
 BENCHMARKS = [
     {
         "name": "dcdm-2d",
@@ -165,6 +221,7 @@ BENCHMARKS = [
         "2-D obstacle layouts (128², full adds 256²): iterations and time to 1e-4, 1e-6",
         "datasets": ["dcdm-ritz-2d"],
         "references": {},
+        "metrics": _METRICS,
         "options": {},
         "run": run_2d,
     },
@@ -184,6 +241,7 @@ BENCHMARKS = [
             "cube64_amg-rs-pcg_setup": {"value": 0.85, "source": _ANCHOR},
             "cube64_dst_time": {"value": 0.02, "source": _ANCHOR},
         },
+        "metrics": {**_METRICS, **_CUBE_METRICS},
         "options": {},
         "run": run_3d,
     },
