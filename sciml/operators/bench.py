@@ -332,6 +332,87 @@ _REFS_NS = {
     "unet_rel_l2": {"value": 0.1982, "source": "LSM paper Table 2 (U-Net)"},
 }
 
+
+def _metric_docs(rollout: bool) -> dict:
+    """``metrics`` of ``lsm-darcy`` (``rollout=False``) and ``lsm-ns``: names
+    ``<model>_<metric>`` (model lsm, fno, unet, neuralop_fno*) plus the run's settings."""
+    field = "all 10 rollout frames" if rollout else "the pressure field"
+    per_sample = "per test sample (de-normalised), mean over the test split"
+    band = f"RMS of the error in Fourier wavenumbers {{}} (low² + mid² + high² = MSE), {per_sample}"
+    return {
+        "*_rel_l2": {
+            "about": f"relative L2 error ‖pred − true‖₂ / ‖true‖₂ over {field}, {per_sample}",
+            "better": "lower",
+        },
+        "*_nrmse": {
+            "about": "PDEBench nRMSE: RMSE / RMS(true) per "
+            + ("frame, averaged over frames" if rollout else "field")
+            + f", {per_sample}",
+            "better": "lower",
+        },
+        "*_max_error": {
+            "about": f"largest absolute pointwise error, {per_sample}",
+            "better": "lower",
+        },
+        "*_err_low": {"about": band.format("|k| < 4"), "better": "lower"},
+        "*_err_mid": {"about": band.format("4 ≤ |k| < 12"), "better": "lower"},
+        "*_err_high": {"about": band.format("|k| ≥ 12"), "better": "lower"},
+        "*_final_train_loss": {
+            "about": "mean relative-L2 training loss of the last epoch"
+            + (" (summed over the 10 rollout frames)" if rollout else ""),
+            "better": "lower",
+        },
+        "*_params": {
+            "about": "trainable parameters (a complex weight counts 2)",
+            "better": "none",
+        },
+        "*_epochs": {
+            "about": "training epochs completed within the time budget",
+            "better": "none",
+        },
+        "*_train_s": {
+            "about": "seconds of training: the budget, overshot by up to one epoch (CPU seconds "
+            "of this process on CPU, wall on CUDA)",
+            "better": "none",
+        },
+        "*_s_per_epoch": {
+            "about": "seconds per training epoch (CPU seconds of this process on CPU, wall on "
+            "CUDA)",
+            "better": "lower",
+        },
+        "*_train_samples_per_s": {
+            "about": "training throughput: training samples / seconds per epoch",
+            "better": "higher",
+        },
+        "*_infer_samples_per_s": {
+            "about": "inference throughput on a batch of (up to) 8 test inputs, samples per wall "
+            "second " + ("of the whole 10-frame rollout " if rollout else "") + "(median of 3)",
+            "better": "higher",
+        },
+        "*_peak_mem_mb": {
+            "about": "peak memory while training, MiB (CPU: process peak resident set incl. "
+            "interpreter and data; CUDA: peak allocated)",
+            "better": "lower",
+        },
+        "*_mem_before_training_mb": {
+            "about": "memory when training starts, MiB (same measure as *_peak_mem_mb)",
+            "better": "none",
+        },
+        "budget_s_per_model": {
+            "about": "training time budget per model, seconds (CPU seconds on CPU, wall on CUDA)",
+            "better": "none",
+        },
+        "width": {"about": "LSM and U-Net channel width (setting)", "better": "none"},
+        "lr": {"about": "initial learning rate (setting)", "better": "none"},
+        "rounds_per_epoch": {
+            "about": "time-budget checks per epoch (setting)",
+            "better": "none",
+        },
+        "resolution": {"about": "grid points per side of the fields", "better": "none"},
+        "n_train": {"about": "training samples", "better": "none"},
+    }
+
+
 BENCHMARKS = [
     {
         "name": "lsm-darcy",
@@ -339,6 +420,7 @@ BENCHMARKS = [
         "(quick: 32², 256 train, 10 s per model)",
         "datasets": ["darcy"],
         "references": _REFS_DARCY,
+        "metrics": _metric_docs(rollout=False),
         "options": {
             **_TRAIN_OPTIONS,
             "models": "comma list of models to train: lsm, fno, unet and, when the neuraloperator "
@@ -355,6 +437,7 @@ BENCHMARKS = [
         "time budget (quick: 32², 64 train, at least 1 epoch or 10 s per model)",
         "datasets": ["navier-stokes"],
         "references": _REFS_NS,
+        "metrics": _metric_docs(rollout=True),
         "options": {
             **_TRAIN_OPTIONS,
             "models": "comma list of models to train: lsm, fno, unet and, when the neuraloperator "
