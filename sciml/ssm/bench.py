@@ -655,12 +655,176 @@ DATASETS = [
     }
 ]
 
+_AR = "p<p>: AR order; units: series / its train std"
+#: ``ssm-ar`` metrics: ``p<p>_<model>_<metric>``, model ``spacetime`` or ``s4d``, and the
+#: Bayes-optimal predictor's (``bayes``) and closed-form (``theory``) MSEs on the same windows.
+AR_METRICS = {
+    "p*_bayes_mse1": {
+        "about": "one-step test MSE of the Bayes-optimal predictor (the true AR(p) recursion) "
+        f"on the test windows; {_AR}",
+        "better": "none",
+    },
+    "p*_bayes_mse24": {
+        "about": "test MSE of the Bayes-optimal predictor, mean over the 24 forecast steps; " + _AR,
+        "better": "none",
+    },
+    "p*_theory_mse1": {
+        "about": "closed-form one-step MSE of the optimal predictor, σ² / std² (population "
+        f"value of bayes_mse1); {_AR}",
+        "better": "none",
+    },
+    "p*_theory_mse24": {
+        "about": "closed-form optimal MSE σ² Σ_{j<h} ψ_j² / std², mean over h = 1…24 "
+        f"(population value of bayes_mse24); {_AR}",
+        "better": "none",
+    },
+    "p*_ratio1": {
+        "about": "one-step test MSE of the model (spacetime, s4d) divided by the Bayes-optimal "
+        "predictor's on the same test windows (1 = optimal)",
+        "better": "lower",
+    },
+    "p*_ratio24": {
+        "about": "test MSE of the model (spacetime, s4d) divided by the Bayes-optimal "
+        "predictor's on the same test windows, both averaged over the 24 steps (1 = optimal)",
+        "better": "lower",
+    },
+    "p*_mse1": {
+        "about": f"one-step test MSE of the model (spacetime, s4d); {_AR}",
+        "better": "lower",
+    },
+    "p*_mse24": {
+        "about": f"test MSE of the model (spacetime, s4d), mean over the 24 forecast steps; {_AR}",
+        "better": "lower",
+    },
+    "p*_best_epoch": {
+        "about": "epoch (from 1) with the lowest validation loss, whose weights are scored",
+        "better": "none",
+    },
+    "p*_sec_per_epoch": {
+        "about": "wall-clock seconds per training epoch, validation included",
+        "better": "lower",
+    },
+}
+
+_ETT = " (OT z-scored on train; h<H>: H hours)"
+_ETT_MODELS = {
+    "spacetime": "SpaceTime (best-on-validation state)",
+    "s4d": "S4D (best-on-validation state)",
+    "linear": "the linear-AR baseline (ridge, 336 lags)",
+    "last": "the last-value baseline",
+}
+#: ``ssm-etth1`` metrics: ``h<H>_<model>_<metric>``, model ``spacetime``, ``s4d``, ``linear``
+#: (ridge linear AR on the 336 lags) or ``last`` (last value repeated), and the run's settings.
+ETTH1_METRICS = {
+    "h*_over_*_lo": {
+        "about": "lower end of the 95 % block-bootstrap interval of the MSE ratio "
+        "h<H>_<network>_over_<baseline>",
+        "better": "lower",
+    },
+    "h*_over_*_hi": {
+        "about": "upper end of the 95 % block-bootstrap interval of the MSE ratio "
+        "h<H>_<network>_over_<baseline> (< 1: network ahead with confidence)",
+        "better": "lower",
+    },
+    "h*_over_*_p_below_one": {
+        "about": "share of bootstrap resamples in which the network's test MSE is below the "
+        "baseline's",
+        "better": "higher",
+    },
+    "h*_over_*": {
+        "about": "test MSE of the network (spacetime, s4d) divided by the baseline's (linear, "
+        "last) on the same test windows (< 1: network better)",
+        "better": "lower",
+    },
+    **{
+        f"h*_{model}_{kind}": {"about": text.format(m=label), "better": "lower"}
+        for model, label in _ETT_MODELS.items()
+        for kind, text in (
+            ("val_mse", "validation MSE of {m}, mean over the H steps and windows" + _ETT),
+            ("mse", "test MSE of {m}, mean over the H forecast steps and test windows" + _ETT),
+            ("mae", "test MAE of {m}, mean over the H forecast steps and test windows" + _ETT),
+        )
+    },
+    "h*_best_epoch": {
+        "about": "epoch (from 1) of the selected best-on-validation state",
+        "better": "none",
+    },
+    "h*_best_step": {
+        "about": "optimiser steps done when the selected state was validated",
+        "better": "none",
+    },
+    "h*_validations": {
+        "about": "validation events during training (epoch ends and every val_every_steps steps)",
+        "better": "none",
+    },
+    "h*_epochs_run": {
+        "about": "epochs trained (fewer than epochs after early stopping)",
+        "better": "none",
+    },
+    "h*_sec_per_epoch": {
+        "about": "wall-clock seconds per training epoch, validation included",
+        "better": "lower",
+    },
+    "h*_ci_block": {
+        "about": "test windows per block of the block-bootstrap intervals",
+        "better": "none",
+    },
+    "epochs": {"about": "training epochs per network (setting)", "better": "none"},
+    "*_stride": {
+        "about": "every n-th window used for training / validation / test (setting)",
+        "better": "none",
+    },
+    "batch_size": {"about": "training batch size (setting)", "better": "none"},
+    "warmup": {"about": "SpaceTime learning-rate warm-up epochs (setting)", "better": "none"},
+    "patience": {
+        "about": "early-stopping patience in validation events, 0: off (setting)",
+        "better": "none",
+    },
+    "val_every_steps": {
+        "about": "validation every n optimiser steps, 0: at epoch ends only (setting)",
+        "better": "none",
+    },
+    "ema": {"about": "decay of the weight moving average, 0: off (setting)", "better": "none"},
+    "schedule_per_step": {
+        "about": "1: SpaceTime learning-rate schedule counted in optimiser steps, 0: in epochs "
+        "(setting)",
+        "better": "none",
+    },
+    "s4d_schedule_per_step": {
+        "about": "1: S4D learning-rate schedule counted in optimiser steps, 0: in epochs (setting)",
+        "better": "none",
+    },
+    "spacetime_kernel_squaring": {
+        "about": "1: SpaceTime companion kernel by squaring, 0: fast (setting)",
+        "better": "none",
+    },
+    "spacetime_loss_w*": {
+        "about": "SpaceTime loss weight of the forecast (w0), one-step (w1) and next-input (w2) "
+        "terms (setting)",
+        "better": "none",
+    },
+    "spacetime_loss_rmse": {
+        "about": "1: SpaceTime RMSE loss, 0: MSE (setting)",
+        "better": "none",
+    },
+    "spacetime_norm_l1": {
+        "about": "1: SpaceTime l1 companion-matrix normalisation, 0: clip or none (setting)",
+        "better": "none",
+    },
+    "spacetime_*": {
+        "about": "SpaceTime learning rate, weight decay or dropout (setting)",
+        "better": "none",
+    },
+    "s4d_*": {"about": "S4D learning rate, weight decay or dropout (setting)", "better": "none"},
+}
+
 BENCHMARKS = [
     {
         "name": "ssm-ar",
         "description": "SpaceTime vs S4D vs the Bayes-optimal AR(p) predictor (1- and 24-step MSE)",
         "datasets": ["ssm-ar"],
         "references": {},
+        "metrics": AR_METRICS,
         "options": AR_OPTIONS,
         "run": run_ar,
     },
@@ -683,6 +847,7 @@ BENCHMARKS = [
                 "source": "S4 paper, Table 4: S4 on ETTh1 h=720",
             },
         },
+        "metrics": ETTH1_METRICS,
         "options": ETTH1_OPTIONS,
         "run": run_etth1,
     },
