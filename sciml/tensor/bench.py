@@ -345,6 +345,65 @@ def run_scaling(ctx) -> dict:
     return out
 
 
+_SYN_MODELS = {
+    "funbat": "FunBaT",
+    "funbat_cp": "FunBaT-CP",
+    "als_tucker": "ALS Tucker (binned grid)",
+    "als_cp": "ALS CP (binned grid)",
+    "svi_tucker": "SVI Bayesian Tucker",
+    "gp": "GP regression",
+}
+_NOISE = " (suffix: noise<σ> = train noise std, r<R> = rank)"
+#: ``funbat-synthetic`` metrics: ``<metric>_<model>_noise<σ>[_r<R>]`` on the Tucker tensor (test
+#: values noise-free), and ``<metric>_rank1_cp`` on the paper's rank-1 CP case.
+SYNTHETIC_METRICS = {
+    "rmse_rank1_cp": {
+        "about": "test RMSE of FunBaT-CP on the paper's rank-1 CP tensor (noise-free values)",
+        "better": "lower",
+    },
+    "mae_rank1_cp": {
+        "about": "test MAE of FunBaT-CP on the paper's rank-1 CP tensor (noise-free values)",
+        "better": "lower",
+    },
+    "s_per_epoch_rank1_cp": {
+        "about": "wall-clock seconds per epoch of FunBaT-CP on the rank-1 CP case (median, first "
+        "epoch excluded)",
+        "better": "lower",
+    },
+    "fit_seconds_rank1_cp": {
+        "about": "wall-clock seconds of the whole FunBaT-CP fit on the rank-1 CP case",
+        "better": "lower",
+    },
+    **{
+        f"{kind}_{model}_noise*": {"about": text.format(m=label) + _NOISE, "better": "lower"}
+        for kind, text in (
+            ("rmse", "test RMSE of {m} against the noise-free Tucker-tensor values"),
+            ("mae", "test MAE of {m} against the noise-free Tucker-tensor values"),
+            ("fit_seconds", "wall-clock seconds of the {m} fit"),
+        )
+        for model, label in _SYN_MODELS.items()
+    },
+}
+
+_SHAPES = {
+    "beijing": "the Beijing shape (428/501/1461 values, 13,572 entries)",
+    "ustemp": "the US-Temp shape (15/95/267 values, 44,755 entries)",
+}
+#: ``funbat-scaling`` metrics: ``<metric>_[cp_]<shape>_r<R>`` (``cp_``: FunBaT-CP), synthetic
+#: tensors of the real data sets' shapes, each configuration in a fresh process.
+SCALING_METRICS = {
+    f"{kind}_{cp}{shape}_r*": {
+        "about": text.format(m="FunBaT-CP" if cp else "FunBaT", s=_SHAPES[shape]),
+        "better": "lower",
+    }
+    for kind, text in (
+        ("s_per_epoch", "{m} wall-clock seconds per epoch (median, first excluded) at {s}, rank R"),
+        ("peak_mb", "peak resident MiB of the fresh process fitting {m} at {s}, rank R"),
+        ("peak_cuda_mb", "peak allocated CUDA MiB fitting {m} at {s}, rank R (GPU runs)"),
+    )
+    for cp, shape in (("", "beijing"), ("", "ustemp"), ("cp_", "beijing"))  # run_scaling's
+}
+
 BENCHMARKS = [
     {
         "name": "funbat-synthetic",
@@ -360,6 +419,7 @@ BENCHMARKS = [
                 "source": _MEASURED,
             },
         },
+        "metrics": SYNTHETIC_METRICS,
         "options": {},
         "run": run_synthetic,
     },
@@ -368,6 +428,7 @@ BENCHMARKS = [
         "description": "FunBaT seconds/epoch and peak memory at the Beijing and US-Temp shapes",
         "datasets": [],
         "references": REFERENCE_SCALING,
+        "metrics": SCALING_METRICS,
         "options": {
             "threads": "intra-op threads (OMP/MKL) of each worker process; 0: the libraries' "
             "default (default 1 on CPU / 0 on CUDA)",
