@@ -10,7 +10,15 @@ def test_format_and_lazy_imports():
     names = [b["name"] for b in bench_entries.BENCHMARKS]
     assert names == ["ct-redpsm", "mri-redpsm"]
     for b in bench_entries.BENCHMARKS:
-        assert set(b) == {"name", "description", "datasets", "references", "options", "run"}
+        assert set(b) == {
+            "name",
+            "description",
+            "datasets",
+            "references",
+            "options",
+            "metrics",
+            "run",
+        }
         assert b["options"] == {}  # neither reads ctx.options
         assert callable(b["run"])
         for ref in b["references"].values():
