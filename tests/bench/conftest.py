@@ -152,3 +152,21 @@ def fake_root(tmp_path, monkeypatch):
     sdata = sys.modules.get("sciml.data")
     if sdata is not None and hasattr(sdata, "unregister_dataset"):
         sdata.unregister_dataset("alpha-data")
+
+
+def md_tables(text: str) -> list[list[list[str]]]:
+    """The Markdown tables of ``text``: each a list of rows (header first) of stripped cells."""
+    tables: list[list[list[str]]] = []
+    prev = ""
+    for line in text.splitlines():
+        if line.startswith("| ") and not line.startswith("|---"):
+            if not prev.startswith("|"):
+                tables.append([])
+            tables[-1].append([c.strip() for c in line.strip().strip("|").split(" | ")])
+        prev = line
+    return tables
+
+
+def md_section(text: str, name: str) -> str:
+    """The body of the ``## name`` section of ``text``."""
+    return text.split(f"\n## {name}\n")[1].split("\n## ")[0]

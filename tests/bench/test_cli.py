@@ -12,7 +12,7 @@ import pytest
 import sciml.bench.registry as registry
 from sciml.bench import main, parse_options
 
-from .conftest import write_tree
+from .conftest import md_section, md_tables, write_tree
 
 
 def _run_dirs(out: Path, name: str) -> list[Path]:
@@ -247,23 +247,6 @@ def test_duplicate_names_error_names_both_files(tmp_path, monkeypatch, capsys):
     assert str(root / "one" / "bench.py") in err and str(root / "two" / "bench.py") in err
 
 
-def _md_tables(text: str) -> list[list[list[str]]]:
-    """The Markdown tables of ``text``: each a list of rows (header first) of stripped cells."""
-    tables: list[list[list[str]]] = []
-    prev = ""
-    for line in text.splitlines():
-        if line.startswith("| ") and not line.startswith("|---"):
-            if not prev.startswith("|"):
-                tables.append([])
-            tables[-1].append([c.strip() for c in line.strip().strip("|").split(" | ")])
-        prev = line
-    return tables
-
-
-def _section(text: str, name: str) -> str:
-    return text.split(f"\n## {name}\n")[1].split("\n## ")[0]
-
-
 def test_report_over_two_runs(fake_root, tmp_path, capsys):
     out_root = tmp_path / "runs"
     assert main(["run", "alpha-seeded", "--seed", "1", "--out", str(out_root / "a")]) == 0
@@ -276,8 +259,8 @@ def test_report_over_two_runs(fake_root, tmp_path, capsys):
     assert text in out
     assert "3 runs of 2 benchmarks: 2 ok, 1 failed, 0 skipped." in text
     # one section per benchmark: the runs' settings, then metrics as rows and runs as columns
-    seeded = _section(text, "alpha-seeded")
-    settings, values = _md_tables(seeded)
+    seeded = md_section(text, "alpha-seeded")
+    settings, values = md_tables(seeded)
     assert settings[0] == [
         "run", "status", "wall (s)", "size", "seed", "device", "options", "sciml",
     ]  # fmt: skip
@@ -289,8 +272,8 @@ def test_report_over_two_runs(fake_root, tmp_path, capsys):
     assert [row[0] for row in values[1:]] == ["np", "py", "quick"]
     py_values = [float(v) for v in next(r for r in values if r[0] == "py")[1:]]
     assert py_values == [float(f"{random.Random(s).random():.4g}") for s in (1, 2)]
-    fail = _section(text, "alpha-fail")
-    (fail_settings,) = _md_tables(fail)
+    fail = md_section(text, "alpha-fail")
+    (fail_settings,) = md_tables(fail)
     assert len(fail_settings) == 2 and fail_settings[1][1] == "failed: ValueError: boom"
     assert "No metrics recorded." in fail
 

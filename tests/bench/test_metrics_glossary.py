@@ -13,7 +13,7 @@ from sciml.bench import main
 from sciml.bench.registry import Benchmark, MetricDoc, Reference, describe_metric, discover
 from sciml.bench.runner import metrics_table
 
-from .conftest import write_tree
+from .conftest import md_section, md_tables, write_tree
 
 GLOS_BENCH = """
 def run(ctx):
@@ -86,22 +86,6 @@ def _text_rows(table: str) -> dict[str, list[str]]:
         cells = [line[a:b].strip() for a, b in zip(starts, [*starts[1:], None])]
         rows[cells[0]] = cells
     return rows
-
-
-def _md_tables(text: str) -> list[list[list[str]]]:
-    tables: list[list[list[str]]] = []
-    prev = ""
-    for line in text.splitlines():
-        if line.startswith("| ") and not line.startswith("|---"):
-            if not prev.startswith("|"):
-                tables.append([])
-            tables[-1].append([c.strip() for c in line.strip().strip("|").split(" | ")])
-        prev = line
-    return tables
-
-
-def _section(text: str, name: str) -> str:
-    return text.split(f"\n## {name}\n")[1].split("\n## ")[0]
 
 
 def _run_dirs(out: Path, name: str) -> list[Path]:
@@ -300,7 +284,7 @@ def test_run_dir_readme_describes_settings_and_metrics(glos_root, tmp_path, caps
     (run_dir,) = _run_dirs(out_root, "glos-a")
     text = (run_dir / "README.md").read_text()
     assert text.startswith("# glos-a: ok\n\nglossary, targets and a published figure\n")
-    settings, metrics = _md_tables(text)
+    settings, metrics = md_tables(text)
     s = {row[0]: row[1] for row in settings[1:]}
     assert s["status"].startswith("ok in ")
     assert s["command"] == f"`sciml-bench {' '.join(argv)} -o gain=0.4 -o err=0.07`"
@@ -362,7 +346,7 @@ def test_report_one_section_per_benchmark_runs_as_columns(three_runs, capsys):
     assert [line for line in text.splitlines() if line.startswith("## ")] == [
         "## beta-one", "## glos-a",
     ]  # fmt: skip
-    settings, values = _md_tables(_section(text, "glos-a"))
+    settings, values = md_tables(md_section(text, "glos-a"))
     assert settings[0] == [
         "run", "status", "wall (s)", "size", "seed", "device", "options", "sciml",
     ]  # fmt: skip
@@ -381,11 +365,11 @@ def test_report_one_section_per_benchmark_runs_as_columns(three_runs, capsys):
     assert v["rel_err"] == [DOWN, "0.04", "0.07", "<= 0.05 [2]", "NOT met"]
     assert v["p16_s4d_ratio1"] == [DOWN, "234.8", "234.8", "200 [3]", f"{234.8 / 200:.3g}x"]
     assert v["extra"] == ["", "1", "1", "-", "-"]
-    section = _section(text, "glos-a")
+    section = md_section(text, "glos-a")
     assert "- [2] project target: below 5 %" in section
     assert "- `p*_ratio1`: time per step relative to ratio 1" in section
     # beta-one: no glossary, no references -> neither a direction nor reference columns
-    b_settings, b_values = _md_tables(_section(text, "beta-one"))
+    b_settings, b_values = md_tables(md_section(text, "beta-one"))
     assert len(b_settings) == 2
     assert b_values[0] == ["metric", b_settings[1][0]] and b_values[1] == ["beta_metric", "1"]
 
@@ -399,7 +383,7 @@ def test_report_benchmark_and_latest_filters(three_runs, capsys):
     assert main(["report", str(three_runs), "--latest"]) == 0
     text = (three_runs / "report.md").read_text()
     assert "2 runs of 2 benchmarks" in text and "Selected with --latest." in text
-    settings, values = _md_tables(_section(text, "glos-a"))
+    settings, values = md_tables(md_section(text, "glos-a"))
     assert len(settings) == 2 and settings[1][4] == "5"  # the newest run only
     assert values[0][2:3] == [settings[1][0]] and len(values[0]) == 5
 
@@ -438,7 +422,7 @@ def test_report_reads_runs_written_before_glossaries_and_targets(tmp_path, capsy
     }  # fmt: skip
     (run / "metrics.json").write_text(json.dumps(record))
     assert main(["report", str(tmp_path / "runs")]) == 0
-    settings, values = _md_tables((tmp_path / "runs" / "report.md").read_text())
+    settings, values = md_tables((tmp_path / "runs" / "report.md").read_text())
     assert settings[1] == ["20250101-000000", "ok", "1.2", "quick", "3", "cpu", "?", "-"]
     assert values[0] == ["metric", "20250101-000000", "reference", "latest vs reference"]
     assert values[1] == ["m", "2", "4 [1]", "0.5x"]
