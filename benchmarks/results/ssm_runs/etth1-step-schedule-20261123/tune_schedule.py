@@ -43,6 +43,7 @@ p.add_argument("--val_every_steps", type=int, default=10)
 p.add_argument("--ema", type=float, default=None)
 p.add_argument("--schedule", default="epoch")
 p.add_argument("--d_state", type=int, default=64)
+p.add_argument("--warmup", type=int, default=0)
 p.add_argument("--csv", default="/work/shared/data/ett/ETTh1.csv")
 a = p.parse_args()
 _, values, _ = read_csv_timeseries(a.csv, columns=["OT"])
@@ -86,6 +87,7 @@ fit = train_forecaster(
     val_every_steps=a.val_every_steps,
     ema=a.ema,
     schedule=a.schedule,
+    warmup=a.warmup,
 )
 res["cpu_s"] = time.process_time() - t0
 res["curve"] = [[v["step"], v["epoch"], v["value"]] for v in fit.validations]
