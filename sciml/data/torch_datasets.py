@@ -17,6 +17,8 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from sciml.kernels import DeviceCache
+
 from ._arrays import native_byte_order
 from .errors import DatasetError, MissingKeyError
 from .reader import ArrayView, DatasetFile, open_dataset
@@ -162,6 +164,7 @@ class FieldDataset(_H5Dataset):
         self.eps = _check_eps(eps)
         self.dtype = dtype
         self._mean: dict[str, torch.Tensor] = {}
+        self._stats_on: dict[tuple[str, str], DeviceCache] = {}  # denormalize's device copies
         self._std: dict[str, torch.Tensor] = {}
         with open_dataset(path) as f:
             x = self._require(f, x_key, "x_key")
@@ -233,8 +236,12 @@ class FieldDataset(_H5Dataset):
             raise ValueError(f"key: expected {self.x_key!r} or {self.y_key!r}, got {key!r}")
         if not self.normalize:
             return t
-        mean = self._mean[key].to(device=t.device, dtype=t.dtype)
-        std = self._std[key].to(device=t.device, dtype=t.dtype)
+        # called on every batch of a training loss: copy the statistics to a GPU once
+        caches = self._stats_on
+        mean = caches.setdefault((key, "mean"), DeviceCache()).get(
+            self._mean[key], t.device, t.dtype
+        )
+        std = caches.setdefault((key, "std"), DeviceCache()).get(self._std[key], t.device, t.dtype)
         return _denormalize(t, mean, std, self.eps)
 
 

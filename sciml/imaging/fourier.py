@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from sciml.kernels import fftc, ifftc
+from sciml.kernels import DeviceCache, fftc, ifftc
 
 from .linop import Linop
 
@@ -53,10 +53,11 @@ class MaskedFourier(Linop):
         if torch.broadcast_shapes(tuple(mask.shape), shape) != torch.Size(shape):
             raise ValueError(f"mask shape {tuple(mask.shape)} is larger than image shape {shape}")
         self.mask = mask.to(torch.float64) if mask.dtype == torch.bool else mask
+        self._mask_on = DeviceCache()  # no host-to-device copy of a CPU mask per apply
         super().__init__(shape, shape, "MaskedFourier")
 
     def _m(self, x: torch.Tensor) -> torch.Tensor:
-        return self.mask.to(device=x.device, dtype=x.real.dtype)
+        return self._mask_on.get(self.mask, x.device, x.real.dtype)
 
     def _apply(self, x):
         return self._m(x) * fftc(x, axes=(-2, -1))
@@ -117,16 +118,17 @@ class MultiCoilFourier(Linop):
             )
         self.mask = mask.to(torch.float64) if mask.dtype == torch.bool else mask
         self.maps = maps
+        self._mask_on, self._maps_on = DeviceCache(), DeviceCache()
         super().__init__((t, ny, nx), (t, c, ny, nx), "MultiCoilFourier")
 
     def _m(self, x):
-        return self.mask.to(device=x.device, dtype=x.real.dtype)[:, None]
+        return self._mask_on.get(self.mask, x.device, x.real.dtype)[:, None]
 
     def _s(self, x):
         # the complex dtype of the input's precision (float32 -> complex64, as fftc does)
         real_to_complex = {torch.float32: torch.complex64}
         dtype = x.dtype if x.is_complex() else real_to_complex.get(x.dtype, torch.complex128)
-        return self.maps.to(device=x.device, dtype=dtype)
+        return self._maps_on.get(self.maps, x.device, dtype)
 
     def _apply(self, x):
         return self._m(x) * fftc(self._s(x)[None] * x[:, None], axes=(-2, -1))

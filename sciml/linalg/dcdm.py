@@ -213,6 +213,7 @@ class DCDMSolver:
         converged = False
         it = 0
         stalled = False
+        index = index.to(self._model_device(b)[0])  # once, not per iteration
         while it < cfg.maxiter:
             q = self._direction(r, shape, index)
             info["network_calls"] += 1

@@ -120,6 +120,15 @@ class PoissonSystem:
         return self.mask == FLUID
 
     # ---- vector <-> grid -------------------------------------------------
+    def _torch_index(self, device):
+        """``index`` as a torch tensor on ``device``, made once per device (not per call)."""
+        import torch
+
+        key = ("index", torch.device(device))
+        if key not in self._cache:
+            self._cache[key] = torch.as_tensor(self.index, device=device)
+        return self._cache[key]
+
     def to_grid(self, x):
         """(…, n) vector(s) on fluid cells → (…, *shape) grid with zeros elsewhere."""
         if x.shape[-1] != self.n:
@@ -129,7 +138,7 @@ class PoissonSystem:
             import torch
 
             if isinstance(x, torch.Tensor):
-                idx = torch.as_tensor(self.index, device=x.device)
+                idx = self._torch_index(x.device)
                 g = x.new_zeros((*lead, int(np.prod(self.shape))))
                 g[..., idx] = x
                 return g.reshape(*lead, *self.shape)
@@ -149,7 +158,7 @@ class PoissonSystem:
             import torch
 
             if isinstance(g, torch.Tensor):
-                return flat[..., torch.as_tensor(self.index, device=g.device)]
+                return flat[..., self._torch_index(g.device)]
         except ImportError:  # pragma: no cover
             pass
         return flat[..., self.index]

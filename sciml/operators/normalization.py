@@ -18,6 +18,7 @@ import torch
 from torch.utils.data import Dataset
 
 from sciml.data import denormalize, normalize
+from sciml.kernels import DeviceCache
 
 __all__ = [
     "NormalizedPairs",
@@ -50,11 +51,13 @@ class UnitGaussianNormalizer:
         self.mean = x.mean(dim=0)
         self.std = x.std(dim=0)
         self.eps = float(eps)
+        # encode/decode run on every batch: copy the statistics to a GPU once, not per call
+        self._mean_on, self._std_on = DeviceCache(), DeviceCache()
 
     def _stats(self, t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         return (
-            self.mean.to(device=t.device, dtype=t.dtype),
-            self.std.to(device=t.device, dtype=t.dtype),
+            self._mean_on.get(self.mean, t.device, t.dtype),
+            self._std_on.get(self.std, t.device, t.dtype),
         )
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:

@@ -38,3 +38,22 @@ def test_tta_compile_estimate_subtracts_the_rounds_the_warmup_ran():
     rec["config_fast"] = {"theta_warmup": 10}  # warm-up then runs rounds 0..2
     assert gphm.tta_metrics(rec)["fast_compile_s"] == pytest.approx(4.0 - 2.5)
     assert gphm.tta_metrics(rec)["faithful_compile_s"] == pytest.approx(3.0 - 1.0)
+
+
+def test_masked_fourier_mask_benchmark_variants_agree(tmp_path):
+    pytest.importorskip("torch")
+    import json
+
+    import torch
+
+    bench = _load("masked_fourier_mask")
+    row = bench.time_case(2, 16, torch.device("cpu"), repeats=1)
+    assert row["max_abs_diff"] == 0.0  # the three variants compute the same product exactly
+    assert {"cached_median_ms", "per_call_copy_over_cached", "cached_over_mask_on_device"} <= set(
+        row
+    )
+    out = tmp_path / "r.json"
+    with pytest.raises(SystemExit):
+        bench.main(["--repeats", "0", "--out", str(out)])
+    assert not out.exists()
+    json.dumps(row)

@@ -92,6 +92,28 @@ def test_field_dataset_eps_scales_by_std_plus_eps(tmp_path: Path) -> None:
             FieldDataset(path, "test", normalize=True, eps=bad)
 
 
+def test_field_dataset_denormalize_copies_statistics_to_the_device_once(tmp_path: Path) -> None:
+    """``denormalize`` runs on every batch of a training loss: the statistics go to the batch's
+    device once (``meta`` stands in for CUDA), and the dataset still pickles for workers."""
+    from tests.helpers.devices import device_copies
+
+    rng = np.random.default_rng(4)
+    y = rng.standard_normal((8, 3, 4))
+    path = write_dataset(
+        tmp_path / "f.h5", {"train": {"x": y, "y": y}}, name="dev", kind="field", params={}
+    )
+    ds = FieldDataset(path, "train", normalize=True)
+    z = torch.zeros(5, 3, 4, device="meta")
+    with device_copies() as log:
+        for _ in range(4):
+            ds.denormalize(z)
+    assert len(log) == 2 and {e[:2] for e in log} == {("cpu", "meta")}
+    clone = pickle.loads(pickle.dumps(ds))
+    torch.testing.assert_close(
+        clone.denormalize(ds[1][1]), torch.as_tensor(y[1], dtype=torch.float32)
+    )
+
+
 @pytest.mark.parametrize("normalize", [False, True])
 def test_dataloader_two_workers_matches_zero_workers(field_file: Path, normalize: bool) -> None:
     ds = FieldDataset(field_file, "train", normalize=normalize)

@@ -51,3 +51,32 @@ def strict_devices():
     """Raise on any op that mixes devices (see the module docstring)."""
     with _StrictDevices():
         yield
+
+
+class _DeviceCopies(TorchDispatchMode):
+    def __init__(self, log: list):
+        super().__init__()
+        self.log = log
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        name = func._schema.name
+        if name == "aten::_to_copy":
+            src, dst = args[0], kwargs.get("device")
+            if dst is not None and torch.device(dst) != src.device:
+                self.log.append((str(src.device), str(dst), tuple(src.shape)))
+        elif name == "aten::copy_":
+            dst, src = args[0], args[1]
+            if isinstance(src, torch.Tensor) and src.device != dst.device:
+                self.log.append((str(src.device), str(dst.device), tuple(src.shape)))
+        return func(*args, **kwargs)
+
+
+@contextlib.contextmanager
+def device_copies():
+    """Record every copy between devices as ``(from, to, shape)`` in the yielded list.
+
+    With ``meta`` standing in for CUDA, a CPU → meta entry is a host-to-device transfer."""
+    log: list = []
+    with _DeviceCopies(log):
+        yield log

@@ -110,3 +110,20 @@ def test_bad_input():
     s = build_poisson(np.zeros((3, 3), dtype=int))
     with pytest.raises(ValueError, match="x: expected last dimension 9"):
         s.to_grid(np.zeros(4))
+
+
+def test_grid_vector_maps_copy_the_index_to_the_device_once():
+    """``to_grid`` / ``to_vec`` on GPU data (``meta`` stands in) move the NumPy index of the
+    unknowns to the device once, not on every call; round trip is the identity on CPU."""
+    from tests.helpers.devices import device_copies
+
+    mask = np.zeros((6, 5), dtype=np.int8)
+    mask[2, 1:3] = SOLID
+    s = build_poisson(mask)
+    x = torch.arange(2.0 * s.n, dtype=torch.float64).reshape(2, s.n)
+    assert torch.equal(s.to_vec(s.to_grid(x)), x)
+    xm = torch.zeros(2, s.n, device="meta")
+    with device_copies() as log:
+        for _ in range(3):
+            s.to_vec(s.to_grid(xm))
+    assert log == [("cpu", "meta", (s.n,))]

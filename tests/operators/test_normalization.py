@@ -89,6 +89,19 @@ def test_unit_gaussian_frames_pool_samples_and_frames_per_pixel():
         unit_gaussian_frames([(x[0], y[0, :, :3])] * 2, [(x[0], y[0])])
 
 
+def test_encode_decode_copy_the_statistics_to_the_device_once():
+    """Statistics computed on the CPU, batches on a GPU (``meta`` stands in): two copies in
+    all (mean and std), not two per call."""
+    from tests.helpers.devices import device_copies, strict_devices
+
+    norm = UnitGaussianNormalizer(torch.rand(6, 4, 5, dtype=torch.float64))
+    x = torch.zeros(3, 4, 5, device="meta")
+    with strict_devices(), device_copies() as log:
+        for _ in range(4):
+            norm.decode(norm.encode(x))
+    assert sorted(log) == [("cpu", "meta", (4, 5))] * 2
+
+
 def test_bad_input():
     x, y = _data(4, 4)
     with pytest.raises(ValueError, match="eps"):

@@ -1,0 +1,125 @@
+"""``MaskedFourier`` applied to data on another device or in another precision than its mask:
+the mask converted on every apply (the code before session 14) vs once (``DeviceCache``), and
+the operator built from a mask already on the data's device and in its precision (the floor).
+
+One forward apply ``A x = M ⊙ F x`` of complex64 frames, mask stored as float64 on the CPU (what
+a boolean mask becomes), in one process: warm-up, then ``--repeats`` interleaved timings,
+median reported, ratio = per-call / cached. On a GPU the per-call variant pays a host-to-device
+copy of the mask; on the CPU it pays a float64 → float32 conversion.
+
+    OMP_NUM_THREADS=1 python benchmarks/masked_fourier_mask.py [--device cuda] [--repeats 21]
+
+Writes ``benchmarks/results/masked_fourier_mask_<device>.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+
+from sciml.data import atomic_path
+from sciml.imaging import MaskedFourier
+from sciml.kernels import fftc
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def time_case(frames: int, n: int, device: torch.device, repeats: int) -> dict:
+    g = torch.Generator().manual_seed(0)
+    mask_cpu = (torch.rand(frames, n, n, generator=g) < 0.25).double()
+    x = torch.randn(frames, n, n, dtype=torch.complex64, generator=g).to(device)
+    cached = MaskedFourier(mask_cpu)
+    on_device = MaskedFourier(mask_cpu.to(device=device, dtype=torch.float32))
+    fns: dict[str, Callable[[], torch.Tensor]] = {
+        "cached": lambda: cached(x),
+        "per_call_copy": lambda: (
+            mask_cpu.to(device=device, dtype=torch.float32) * fftc(x, axes=(-2, -1))
+        ),
+        "mask_on_device": lambda: on_device(x),
+    }
+    ref = fns["per_call_copy"]()
+    err = max(float((fn() - ref).abs().max()) for fn in fns.values())
+
+    def once(fn: Callable[[], torch.Tensor]) -> float:
+        _sync(device)
+        t0 = time.perf_counter()
+        fn()
+        _sync(device)
+        return (time.perf_counter() - t0) * 1e3
+
+    for fn in fns.values():
+        once(fn)
+        once(fn)
+    times: dict[str, list[float]] = {k: [] for k in fns}
+    for _ in range(repeats):
+        for k, fn in fns.items():
+            times[k].append(once(fn))
+    med = {k: statistics.median(v) for k, v in times.items()}
+    row = {"frames": frames, "n": n, "max_abs_diff": err}
+    row |= {f"{k}_median_ms": v for k, v in med.items()}
+    row["per_call_copy_over_cached"] = med["per_call_copy"] / med["cached"]
+    row["cached_over_mask_on_device"] = med["cached"] / med["mask_on_device"]
+    return row
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--repeats", type=int, default=21)
+    ap.add_argument("--out", default=None)
+    args = ap.parse_args(argv)
+    if args.repeats < 1:
+        ap.error("--repeats: expected at least 1")
+    device = torch.device(args.device)
+    rows = []
+    for frames, n in [(20, 128), (20, 256), (8, 512)]:  # cine-MRI sizes
+        row = time_case(frames, n, device, args.repeats)
+        rows.append(row)
+        print(
+            f"T={frames} {n}²: cached {row['cached_median_ms']:.2f} ms, per-call / cached "
+            f"{row['per_call_copy_over_cached']:.2f}, cached / mask on device "
+            f"{row['cached_over_mask_on_device']:.2f}",
+            flush=True,
+        )
+    name = "cuda" if device.type == "cuda" else "cpu"
+    res = {
+        "benchmark": "masked_fourier_mask",
+        "config": {
+            "data": "complex64",
+            "mask": "float64 on the CPU",
+            "device": str(device),
+            "repeats": args.repeats,
+            "torch_threads": torch.get_num_threads(),
+            "device_name": torch.cuda.get_device_name(device)
+            if name == "cuda"
+            else platform.processor() or platform.machine(),
+        },  # fmt: skip
+        "rows": rows,
+        "command": " ".join(
+            ["python benchmarks/masked_fourier_mask.py", *(sys.argv[1:] if argv is None else argv)]
+        ),
+        "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
+    }
+    out = Path(args.out) if args.out else RESULTS / f"masked_fourier_mask_{name}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(out) as tmp:  # temporary file, fsync, rename
+        tmp.write_text(json.dumps(res, indent=2))
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
