@@ -25,7 +25,7 @@ class PSM(nn.Module):
     """``forward()`` returns the sequence ``(P, n, n)``; ``temporal()`` the basis ``Ψ (R, P)``.
 
     Args:
-        frames: ``P`` instants. n: image side. rank: ``R = K + 1`` (``1 <= R <= P``).
+        frames: ``P`` instants. n: image side. rank: ``R = K + 1`` (``1 <= R <= d <= P``).
         knots: ``d`` spline knots (``4 <= d <= P``). use_fov_mask: multiply ``Λ`` by
         :func:`fov_mask`. seed: initialisation (``ψ_0 ≡ 1``, other knot values ``N(0, 0.1²)``,
         ``Λ`` ``N(0, 1e-3²)``).
@@ -52,6 +52,11 @@ class PSM(nn.Module):
                 "the temporal basis would be rank deficient"
             )
         bmat = spline_matrix(frames, knots, dtype=dtype, device=device)
+        if rank > knots:  # Ψ = z Bᵀ with z (R, d) has rank at most d
+            raise ValueError(
+                f"rank (K+1) = {rank} is larger than the number of spline knots d = {knots}; "
+                "the temporal basis Ψ = z Bᵀ would be rank deficient"
+            )
         gen = torch.Generator().manual_seed(int(seed))
         z = 0.1 * torch.randn(rank, knots, generator=gen, dtype=torch.float64)
         z[0] = 1.0

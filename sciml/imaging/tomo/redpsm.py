@@ -74,6 +74,11 @@ class REDPSMConfig:
             v = getattr(self, name)
             if not isinstance(v, int) or v < 1:
                 raise ValueError(f"REDPSMConfig.{name} must be a positive int, got {v!r}")
+        if self.rank > self.knots:
+            raise ValueError(
+                f"REDPSMConfig.rank (K+1) = {self.rank} is larger than knots = {self.knots}: "
+                "the temporal basis would be rank deficient"
+            )
         if not isinstance(self.init_iters, int) or self.init_iters < 0:
             raise ValueError(
                 f"REDPSMConfig.init_iters must be an int >= 0, got {self.init_iters!r}"

@@ -124,7 +124,7 @@ def test_bad_input():
     with pytest.raises(ValueError, match="non-finite"):
         solver.reconstruct(g, op)
     with pytest.raises(ValueError, match="larger than the number of instants"):
-        REDPSM(REDPSMConfig(rank=9, knots=4)).reconstruct(torch.zeros(op.oshape), op)
+        REDPSM(REDPSMConfig(rank=9, knots=9)).reconstruct(torch.zeros(op.oshape), op)
     with pytest.raises(ValueError, match="beta"):
         REDPSMConfig(beta=0.0)
     with pytest.raises(ValueError, match="rank"):

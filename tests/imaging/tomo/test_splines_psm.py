@@ -6,6 +6,7 @@ import torch
 from scipy.interpolate import CubicSpline
 
 from sciml.imaging.tomo.psm import PSM, fov_mask
+from sciml.imaging.tomo.redpsm import REDPSMConfig
 from sciml.imaging.tomo.splines import spline_matrix
 
 
@@ -67,6 +68,17 @@ def test_fov_mask_and_rank_error():
     assert mask[8, 8] == 1 and mask[0, 0] == 0
     with pytest.raises(ValueError, match="larger than the number of instants"):
         PSM(5, 8, 6, 4)
+
+
+def test_rank_above_the_knot_count_is_rejected():
+    """Ψ = z Bᵀ with z (R, d): for R > d the temporal basis is rank deficient (computed here)."""
+    z = torch.randn(6, 4, dtype=torch.float64)
+    assert torch.linalg.matrix_rank(z @ spline_matrix(10, 4).T) == 4  # R = 6 rows, rank 4
+    with pytest.raises(ValueError, match="larger than the number of spline knots d = 4"):
+        PSM(10, 8, 6, 4)
+    PSM(10, 8, 4, 4)  # R = d is fine
+    with pytest.raises(ValueError, match="REDPSMConfig.rank"):
+        REDPSMConfig(rank=9, knots=8)
 
 
 @pytest.mark.parametrize("frames", [4, 5, 7, 13, 100])
