@@ -4,14 +4,14 @@
 #
 # Usage: bash benchmarks/gpu_suite.sh OUTDIR [STAGE ...]
 #   stages: env gpu-tests suite bench-quick kernels ssm-kernels spacetime-step fourier-mix
-#   (default: all, in that order)
+#   masked-fourier (default: all, in that order)
 # Each stage writes OUTDIR/<stage>.log (and its JSON where it has one) and has its own time limit,
 # so one slow stage cannot eat the others. Works from a checkout without installing: the repository
 # root goes on PYTHONPATH when `sciml` is not importable.
 set -u
 out=${1:?usage: gpu_suite.sh OUTDIR [STAGE ...]}
 shift
-stages=${*:-env gpu-tests suite bench-quick kernels ssm-kernels spacetime-step fourier-mix}
+stages=${*:-env gpu-tests suite bench-quick kernels ssm-kernels spacetime-step fourier-mix masked-fourier}
 mkdir -p "$out"
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -55,6 +55,9 @@ print(\"jax\", jax.__version__, jax.devices())"' ;;
     fourier-mix)
       stage fourier-mix 200 python3 benchmarks/fourier_mode_mix.py --device cuda \
         --out "$out/fourier_mode_mix_cuda.json" ;;
+    masked-fourier)
+      stage masked-fourier 120 python3 benchmarks/masked_fourier_mask.py --device cuda \
+        --out "$out/masked_fourier_mask_cuda.json" ;;
     *) echo "unknown stage $s" >&2 ;;
   esac
 done
