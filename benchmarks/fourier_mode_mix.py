@@ -12,18 +12,14 @@ Writes ``benchmarks/results/fourier_mode_mix_<device>.json``.
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
 import statistics
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import torch
 
-from sciml.data import atomic_path
+from sciml.bench import atomic_write_json, device_name, script_provenance
 from sciml.kernels import fourier_mode_mix
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -112,29 +108,21 @@ def main(argv: list[str] | None = None) -> None:
         print(
             f"B={b} C={w} {n}² modes {m}: ours {row['ours_median_ms']:.1f} ms ({peers})", flush=True
         )
-    name = "cuda" if device.type == "cuda" else "cpu"
+    prov = script_provenance("benchmarks/fourier_mode_mix.py", argv)
     res = {
         "benchmark": "fourier_mode_mix",
         "config": {
             "dtype": "float32",
             "device": str(device),
             "repeats": args.repeats,
-            "torch_threads": torch.get_num_threads(),
-            "device_name": torch.cuda.get_device_name(device)
-            if name == "cuda"
-            else platform.processor() or platform.machine(),
-        },  # fmt: skip
+            "torch_threads": prov.pop("torch_threads"),
+            "device_name": device_name(device),
+        },
         "rows": rows,
-        "command": " ".join(
-            ["python benchmarks/fourier_mode_mix.py", *(sys.argv[1:] if argv is None else argv)]
-        ),
-        "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
+        **prov,
     }
-    out = Path(args.out) if args.out else RESULTS / f"fourier_mode_mix_{name}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(out) as tmp:  # temporary file, fsync, rename
-        tmp.write_text(json.dumps(res, indent=2))
-    print(f"wrote {out}")
+    out = Path(args.out) if args.out else RESULTS / f"fourier_mode_mix_{device.type}.json"
+    print(f"wrote {atomic_write_json(out, res)}")
 
 
 if __name__ == "__main__":

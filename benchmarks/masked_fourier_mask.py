@@ -15,18 +15,14 @@ Writes ``benchmarks/results/masked_fourier_mask_<device>.json``.
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
 import statistics
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import torch
 
-from sciml.data import atomic_path
+from sciml.bench import atomic_write_json, device_name, script_provenance
 from sciml.imaging import MaskedFourier
 from sciml.kernels import fftc
 
@@ -95,7 +91,7 @@ def main(argv: list[str] | None = None) -> None:
             f"{row['cached_over_mask_on_device']:.2f}",
             flush=True,
         )
-    name = "cuda" if device.type == "cuda" else "cpu"
+    prov = script_provenance("benchmarks/masked_fourier_mask.py", argv)
     res = {
         "benchmark": "masked_fourier_mask",
         "config": {
@@ -103,22 +99,14 @@ def main(argv: list[str] | None = None) -> None:
             "mask": "float64 on the CPU",
             "device": str(device),
             "repeats": args.repeats,
-            "torch_threads": torch.get_num_threads(),
-            "device_name": torch.cuda.get_device_name(device)
-            if name == "cuda"
-            else platform.processor() or platform.machine(),
-        },  # fmt: skip
+            "torch_threads": prov.pop("torch_threads"),
+            "device_name": device_name(device),
+        },
         "rows": rows,
-        "command": " ".join(
-            ["python benchmarks/masked_fourier_mask.py", *(sys.argv[1:] if argv is None else argv)]
-        ),
-        "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
+        **prov,
     }
-    out = Path(args.out) if args.out else RESULTS / f"masked_fourier_mask_{name}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(out) as tmp:  # temporary file, fsync, rename
-        tmp.write_text(json.dumps(res, indent=2))
-    print(f"wrote {out}")
+    out = Path(args.out) if args.out else RESULTS / f"masked_fourier_mask_{device.type}.json"
+    print(f"wrote {atomic_write_json(out, res)}")
 
 
 if __name__ == "__main__":

@@ -11,17 +11,13 @@ Writes ``benchmarks/results/spacetime_kernel_method[_<device>].json``.
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
 import statistics
-import sys
 import time
 from pathlib import Path
 
 import torch
 
-from sciml.data import atomic_path
+from sciml.bench import atomic_write_json, device_name, script_provenance
 from sciml.ssm import SpaceTime, SpaceTimeConfig
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -77,7 +73,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"h={h}: fast {pair['fast']['median_ms']:.1f} ms, squaring "
               f"{pair['squaring']['median_ms']:.1f} ms per training step "
               f"(squaring / fast = {ratios[f'squaring_over_fast_h{h}']:.2f})", flush=True)  # fmt: skip
-    name = "cuda" if device.type == "cuda" else "cpu"
+    prov = script_provenance("benchmarks/spacetime_kernel_method.py", argv)
     res = {
         "benchmark": "spacetime_kernel_method",
         "config": {
@@ -88,26 +84,15 @@ def main(argv: list[str] | None = None) -> None:
             "dtype": "float32",
             "device": str(device),
             "repeats": args.repeats,
-            "torch_threads": torch.get_num_threads(),
-            "device_name": torch.cuda.get_device_name(device)
-            if name == "cuda"
-            else platform.processor() or platform.machine(),
-        },  # fmt: skip
+            "torch_threads": prov.pop("torch_threads"),
+            "device_name": device_name(device),
+        },
         "rows": rows,
         "ratios": ratios,
-        "command": " ".join(
-            [
-                "python benchmarks/spacetime_kernel_method.py",
-                *(sys.argv[1:] if argv is None else argv),
-            ]
-        ),
-        "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
+        **prov,
     }
-    out = Path(args.out) if args.out else RESULTS / f"spacetime_kernel_method_{name}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(out) as tmp:  # temporary file, fsync, rename
-        tmp.write_text(json.dumps(res, indent=2))
-    print(f"wrote {out}")
+    out = Path(args.out) if args.out else RESULTS / f"spacetime_kernel_method_{device.type}.json"
+    print(f"wrote {atomic_write_json(out, res)}")
 
 
 if __name__ == "__main__":

@@ -76,6 +76,31 @@ def collect_sysinfo() -> dict[str, Any]:
     return info
 
 
+def device_name(device: Any) -> str:
+    """What a result file records as the device: the GPU's name for a CUDA device, else the
+    processor (or machine type when the platform does not report one)."""
+    import torch
+
+    device = torch.device(device)
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    return platform.processor() or platform.machine()
+
+
+def script_provenance(script: str, argv: list[str] | None = None) -> dict[str, Any]:
+    """``command`` (``python <script> <args>``; ``argv`` defaults to this process's arguments),
+    torch's thread count and ``OMP_NUM_THREADS``: the fields a stand-alone benchmark script
+    stores beside its figures so they can be reproduced."""
+    import torch
+
+    args = sys.argv[1:] if argv is None else list(argv)
+    return {
+        "command": " ".join([f"python {script}", *args]),
+        "torch_threads": torch.get_num_threads(),
+        "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
+    }
+
+
 def format_sysinfo(info: dict[str, Any]) -> str:
     """Aligned ``key: value`` lines; ``None`` shows as ``not installed``/``unknown``."""
     width = max(len(k) for k in info)

@@ -29,3 +29,20 @@ def test_sysinfo_matches_interpreter(capsys):
     assert json.loads(capsys.readouterr().out)["cpu_count"] == os.cpu_count()
     assert main(["sysinfo"]) == 0
     assert "cpu_count" in capsys.readouterr().out
+
+
+def test_device_name_and_script_provenance(monkeypatch):
+    import torch
+
+    from sciml.bench import device_name, script_provenance
+
+    assert device_name("cpu") == (platform.processor() or platform.machine())
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    prov = script_provenance("benchmarks/x.py", ["--repeats", "2"])
+    assert prov == {
+        "command": "python benchmarks/x.py --repeats 2",
+        "torch_threads": torch.get_num_threads(),
+        "omp_num_threads": "3",
+    }
+    monkeypatch.setattr("sys.argv", ["x.py", "--device", "cpu"])
+    assert script_provenance("benchmarks/x.py")["command"] == "python benchmarks/x.py --device cpu"
