@@ -8,7 +8,10 @@ it accompanies on a current GPU.
 
 from __future__ import annotations
 
-import torch
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # torch loads with the first call: importing sciml.kernels stays light
+    import torch
 
 
 class DeviceCache:
@@ -31,6 +34,8 @@ class DeviceCache:
         dtype: torch.dtype | None = None,
     ) -> torch.Tensor:
         """``source`` on ``device`` in ``dtype`` (default: its own dtype)."""
+        import torch
+
         device = torch.device(device)
         dtype = source.dtype if dtype is None else dtype
         if source.device == device and source.dtype == dtype:
