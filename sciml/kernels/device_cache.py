@@ -2,8 +2,8 @@
 
 An operator built from a CPU tensor (a sampling mask, coil maps, an index map, normalisation
 statistics) and applied to CUDA data would otherwise copy that tensor host → device on every
-call: for a 20 × 256 × 256 mask that is ≈ 10 MB per apply, about ten times the cost of the FFT
-it accompanies on a current GPU.
+call: for a 20 × 256 × 256 float64 mask that is 10 MB per apply (what it costs against the FFT it
+accompanies: ``benchmarks/masked_fourier_mask.py --device cuda``).
 """
 
 from __future__ import annotations
@@ -19,8 +19,9 @@ class DeviceCache:
 
     ``cache.get(t, device, dtype)`` returns ``t`` itself when it already has that device and
     dtype, else a copy made on the first request and reused while ``t`` is the same object and
-    unmodified (its in-place version counter is checked). Tensors that require grad are never
-    cached (a cached copy would cut the graph). Use one cache per role (the mask, the maps): it
+    unmodified (its in-place version counter is checked). Tensors that require grad (a cached
+    copy would cut the graph) and inference-mode tensors (no version counter) are converted on
+    every call instead. Use one cache per role (the mask, the maps): it
     keeps one copy per device and dtype, of the latest tensor it was given.
     """
 
@@ -40,7 +41,9 @@ class DeviceCache:
         dtype = source.dtype if dtype is None else dtype
         if source.device == device and source.dtype == dtype:
             return source
-        if source.requires_grad:
+        if source.requires_grad or source.is_inference():
+            # a copy would cut the graph; inference tensors keep no version counter, so a
+            # change made in place could not be noticed: convert on every call, as before
             return source.to(device=device, dtype=dtype)
         key = (device, dtype)
         hit = self._copies.get(key)

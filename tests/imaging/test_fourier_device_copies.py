@@ -46,3 +46,11 @@ def test_cached_mask_follows_later_changes_and_matches_the_dense_formula():
     assert torch.count_nonzero(y[0]) == 0
     torch.testing.assert_close(y[1], mask[1].float() * fftc(x, axes=(-2, -1))[1])
     torch.testing.assert_close(op.H(y), ifftc(mask.float() * fftc(x, axes=(-2, -1)), axes=(-2, -1)))
+
+
+def test_operator_built_under_inference_mode_still_applies():
+    with torch.inference_mode():
+        mask = torch.rand(2, 4, 4) > 0.5
+        op = MaskedFourier(mask)
+    x = torch.randn(2, 4, 4, dtype=torch.complex64)
+    torch.testing.assert_close(op(x), mask.float() * fftc(x, axes=(-2, -1)))

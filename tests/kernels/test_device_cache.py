@@ -65,3 +65,15 @@ def test_pickled_and_copied_caches_are_empty():
         torch.testing.assert_close(other.get(src, "cpu", torch.float32), src.float())
     cache.clear()
     assert not cache._copies
+
+
+def test_inference_mode_sources_are_converted_on_every_call():
+    """Inference tensors have no version counter, so an in-place change could not be seen:
+    they are not cached."""
+    with torch.inference_mode():
+        src = torch.zeros(3, dtype=torch.float64)
+    cache = DeviceCache()
+    torch.testing.assert_close(cache.get(src, "cpu", torch.float32), torch.zeros(3))
+    with torch.inference_mode():
+        src.add_(1.5)
+    torch.testing.assert_close(cache.get(src, "cpu", torch.float32), torch.full((3,), 1.5))
