@@ -12,8 +12,6 @@ Writes ``benchmarks/results/fourier_mode_mix_<device>.json``.
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -21,6 +19,7 @@ import torch
 
 from sciml.bench import atomic_write_json, device_name, script_provenance
 from sciml.kernels import fourier_mode_mix
+from sciml.kernels.timing import time_interleaved
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -34,11 +33,6 @@ def inline_spectral_conv(x: torch.Tensor, w_pos: torch.Tensor, w_neg: torch.Tens
     out[:, :, :m, :m] = torch.einsum("bixy,ioxy->boxy", xf[:, :, :m, :m], w_pos)
     out[:, :, nx - m :, :m] = torch.einsum("bixy,ioxy->boxy", xf[:, :, nx - m :, :m], w_neg)
     return torch.fft.irfft2(out, s=(nx, ny))
-
-
-def _sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
 
 
 def time_case(
@@ -66,21 +60,16 @@ def time_case(
     except ImportError:
         pass
 
-    def step(fn: Callable[[], torch.Tensor]) -> float:
-        _sync(device)
-        t0 = time.perf_counter()
-        fn().square().sum().backward()
-        _sync(device)
-        return (time.perf_counter() - t0) * 1e3
+    def fwd_bwd(fn: Callable[[], torch.Tensor]) -> Callable[[], torch.Tensor]:
+        def step() -> torch.Tensor:
+            loss = fn().square().sum()
+            loss.backward()
+            return loss  # waiting for it (on CUDA: the device) waits for the backward pass too
 
-    for fn in fns.values():
-        step(fn)
-        step(fn)
-    times: dict[str, list[float]] = {k: [] for k in fns}
-    for _ in range(repeats):
-        for k, fn in fns.items():
-            times[k].append(step(fn))
-    med = {k: statistics.median(v) for k, v in times.items()}
+        return step
+
+    med = time_interleaved({k: fwd_bwd(fn) for k, fn in fns.items()}, warmup=2, repeats=repeats)
+    med = {k: 1e3 * v for k, v in med.items()}
     row = {"batch": batch, "width": width, "size": size, "modes": modes,
            "max_abs_diff_vs_inline": err}  # fmt: skip
     row |= {f"{k}_median_ms": v for k, v in med.items()}

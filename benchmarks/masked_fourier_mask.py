@@ -15,8 +15,6 @@ Writes ``benchmarks/results/masked_fourier_mask_<device>.json``.
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -25,13 +23,9 @@ import torch
 from sciml.bench import atomic_write_json, device_name, script_provenance
 from sciml.imaging import MaskedFourier
 from sciml.kernels import fftc
+from sciml.kernels.timing import time_interleaved
 
 RESULTS = Path(__file__).resolve().parent / "results"
-
-
-def _sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
 
 
 def time_case(frames: int, n: int, device: torch.device, repeats: int) -> dict:
@@ -50,21 +44,7 @@ def time_case(frames: int, n: int, device: torch.device, repeats: int) -> dict:
     ref = fns["per_call_copy"]()
     err = max(float((fn() - ref).abs().max()) for fn in fns.values())
 
-    def once(fn: Callable[[], torch.Tensor]) -> float:
-        _sync(device)
-        t0 = time.perf_counter()
-        fn()
-        _sync(device)
-        return (time.perf_counter() - t0) * 1e3
-
-    for fn in fns.values():
-        once(fn)
-        once(fn)
-    times: dict[str, list[float]] = {k: [] for k in fns}
-    for _ in range(repeats):
-        for k, fn in fns.items():
-            times[k].append(once(fn))
-    med = {k: statistics.median(v) for k, v in times.items()}
+    med = {k: 1e3 * v for k, v in time_interleaved(fns, warmup=2, repeats=repeats).items()}
     row = {"frames": frames, "n": n, "max_abs_diff": err}
     row |= {f"{k}_median_ms": v for k, v in med.items()}
     row["per_call_copy_over_cached"] = med["per_call_copy"] / med["cached"]
