@@ -41,9 +41,11 @@ def lanczos(
     beta = np.zeros(m)
     V[:, 0] = v / np.linalg.norm(v)
     k = m
+    anorm = 0.0  # running estimate of ‖A‖ (max |α|, β so far): the stop test is scale-free
     for j in range(m):
         w = A @ V[:, j]
         alpha[j] = V[:, j] @ w
+        anorm = max(anorm, abs(alpha[j]), beta[j - 1] if j else 0.0)
         for _ in range(2):  # full re-orthogonalisation, twice is enough
             w -= V[:, : j + 1] @ (V[:, : j + 1].T @ w)
             if Z0 is not None:
@@ -51,7 +53,7 @@ def lanczos(
         if j + 1 == m:
             break
         beta[j] = np.linalg.norm(w)
-        if beta[j] <= 1e-12 * max(1.0, abs(alpha[j])):
+        if beta[j] <= 1e-12 * anorm:  # invariant subspace (also A = 0 on it)
             k = j + 1
             break
         V[:, j + 1] = w / beta[j]

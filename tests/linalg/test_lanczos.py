@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 import scipy.sparse.linalg as spla
 
 from sciml.linalg import box_mask, build_poisson, lanczos, random_obstacles
@@ -43,3 +44,18 @@ def test_ritz_rhs_weighting():
     c = B @ Z  # coefficients (normalised), low half was scaled by 9 → energy ratio 81
     ratio = (c[:, :30] ** 2).mean() / (c[:, 30:] ** 2).mean()
     assert 70 < ratio < 93
+
+
+@pytest.mark.parametrize("scale", [1e-13, 1e-11, 1e-6, 1e3])
+def test_lanczos_is_scale_covariant(scale):
+    """Lanczos on c·A gives c × the Ritz pairs of A (full run: c × the spectrum, dense eigvalsh).
+    The invariant-subspace test compared β with an absolute floor 1e-12·max(1, |α|): for
+    ‖A‖ ~ 1e-11 the run stopped after 28 of 30 steps, for ‖A‖ ~ 1e-13 after one step."""
+    s = build_poisson(box_mask((6, 6), air_faces=((1, 1),)))
+    A = scale * s.A
+    theta, Z = lanczos(A, s.n, seed=0)
+    ev = np.linalg.eigvalsh(A.toarray())
+    assert theta.shape == (s.n,)
+    np.testing.assert_allclose(theta, ev, rtol=0, atol=1e-12 * ev.max())
+    np.testing.assert_allclose(Z.T @ Z, np.eye(s.n), atol=1e-10)
+    np.testing.assert_allclose(A @ Z, Z * theta, atol=1e-9 * ev.max())

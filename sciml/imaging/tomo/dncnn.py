@@ -51,7 +51,8 @@ def load_denoiser(path: str | Path | None = None, device: torch.device | str = "
         )
     model = DnCNN(int(ck["channels"]), int(ck["depth"]))
     model.load_state_dict(ck["state_dict"])
-    return model.to(device).eval()
+    # float32 whatever torch's default dtype (a float64 default builds a float64 network)
+    return model.to(device=device, dtype=torch.float32).eval()
 
 
 class FrameDenoiser:

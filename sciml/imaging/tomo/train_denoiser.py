@@ -68,15 +68,16 @@ def make_patches(cfg: DenoiserTrainConfig, count: int, seed0: int, seed: int) ->
             frames.append(deforming_phantom(n, cfg.frames, seed=s, dtype=torch.float32))
             frames.append(cardiac_phantom(n, cfg.frames, seed=s, dtype=torch.float32))
     gen = torch.Generator().manual_seed(seed)
-    clean = torch.empty(count, 1, cfg.patch, cfg.patch)
+    f32 = torch.float32  # explicit: the pairs (and the noise stream) ignore torch's default dtype
+    clean = torch.empty(count, 1, cfg.patch, cfg.patch, dtype=f32)
     for i in range(count):
         seq = frames[int(torch.randint(len(frames), (), generator=gen))]
         t = int(torch.randint(seq.shape[0], (), generator=gen))
         n = seq.shape[-1]
         r, c = (int(v) for v in torch.randint(n - cfg.patch + 1, (2,), generator=gen))
         clean[i, 0] = seq[t, r : r + cfg.patch, c : c + cfg.patch]
-    sigma = cfg.sigma_max * torch.rand(count, 1, 1, 1, generator=gen)
-    noisy = clean + sigma * torch.randn(clean.shape, generator=gen)
+    sigma = cfg.sigma_max * torch.rand(count, 1, 1, 1, generator=gen, dtype=f32)
+    noisy = clean + sigma * torch.randn(clean.shape, generator=gen, dtype=f32)
     return TensorDataset(noisy, clean)
 
 

@@ -104,3 +104,36 @@ def test_train_config_rejects_patch_larger_than_frames():
         DenoiserTrainConfig(sizes=(16,), patch=32)
     with pytest.raises(ValueError, match="sizes"):
         DenoiserTrainConfig(sizes=())
+
+
+@pytest.mark.parametrize("default", [torch.float32, torch.float64])
+def test_shipped_denoiser_loads_in_float32_whatever_the_default_dtype(default):
+    """``load_denoiser`` promises float32 (the checkpoint's precision): under a float64 torch
+    default it returned a float64 network (weights widened, 2-3x slower, output != float32's)."""
+    ck = torch.load(SMALL_CHECKPOINT, map_location="cpu", weights_only=True)
+    old = torch.get_default_dtype()
+    try:
+        torch.set_default_dtype(default)
+        model = load_denoiser()
+    finally:
+        torch.set_default_dtype(old)
+    state = model.state_dict()
+    assert {v.dtype for v in state.values()} == {torch.float32}
+    for k, v in ck["state_dict"].items():  # the stored float32 values, bit for bit
+        assert torch.equal(state[k], v), k
+
+
+def test_make_patches_are_float32_and_independent_of_the_default_dtype():
+    """Documented as float32 pairs; the noise was drawn in torch's default dtype, so a float64
+    default gave float64 pairs from a different random stream."""
+    cfg = DenoiserTrainConfig(sizes=(16,), frames=2, n_phantoms=1, patch=8)
+    ref = make_patches(cfg, 5, 100, 0).tensors  # float32 default: the shipped recipe
+    old = torch.get_default_dtype()
+    try:
+        torch.set_default_dtype(torch.float64)
+        got = make_patches(cfg, 5, 100, 0).tensors
+    finally:
+        torch.set_default_dtype(old)
+    for r, g in zip(ref, got):
+        assert g.dtype == torch.float32
+        assert torch.equal(g, r)
