@@ -40,10 +40,10 @@ def load_problem(
     if phantom not in ("cardiac", "deforming"):
         raise ValueError(f"phantom must be 'cardiac' or 'deforming', got {phantom!r}")
     path = get_dataset("mri-phantoms", size, seed=seed)
-    h = open_dataset(path)
-    grp = h.splits[split]
-    x = torch.as_tensor(grp[phantom][0])
-    mask = torch.as_tensor(grp[f"mask_r{accel}"][0])
+    with open_dataset(path) as h:
+        grp = h.splits[split]
+        x = torch.as_tensor(grp[phantom][0])
+        mask = torch.as_tensor(grp[f"mask_r{accel}"][0])
     data_seed = seed if split == "test" else seed + 1
     return make_problem(
         x.shape[-1], x.shape[0], accel, seed=data_seed, x=x, mask=mask, device=device

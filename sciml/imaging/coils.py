@@ -23,6 +23,8 @@ def birdcage_maps(
         raise ValueError(f"n_coils must be >= 1, got {n_coils}")
     if len(shape) != 2 or min(shape) < 1:
         raise ValueError(f"shape must be (ny, nx) with positive sizes, got {shape}")
+    if dtype not in (torch.complex64, torch.complex128):
+        raise ValueError(f"dtype must be torch.complex64 or torch.complex128, got {dtype}")
     ny, nx = shape
     real = torch.float64 if dtype == torch.complex128 else torch.float32
     c = torch.arange(n_coils, dtype=real, device=device)[:, None, None]

@@ -132,8 +132,13 @@ def hfen(x: torch.Tensor, ref: torch.Tensor, sigma: float = 1.5) -> float:
     """High-frequency error norm ``||LoG(|x|) - LoG(|ref|)||_F / ||LoG(|ref|)||_F`` (LoG with
     σ=1.5 applied frame by frame)."""
     x, ref = _pair(x, ref)
+    mr = _mag(ref)
+    # a constant |ref| has no high frequencies: its LoG is only the truncated kernel's non-zero
+    # sum (≈ 1e-4 of the level at σ = 1.5), so the ratio would measure that artefact
+    if float(mr.max() - mr.min()) == 0:
+        raise ValueError("hfen is undefined for a constant |ref| (no high-frequency content)")
     lx = laplacian_of_gaussian(_mag(x), sigma)
-    lr = laplacian_of_gaussian(_mag(ref), sigma)
+    lr = laplacian_of_gaussian(mr, sigma)
     return float(torch.linalg.vector_norm(lx - lr) / torch.linalg.vector_norm(lr))
 
 

@@ -25,6 +25,7 @@ import math
 import time
 from dataclasses import asdict, dataclass
 
+import numpy as np
 import torch
 
 from . import _vec
@@ -138,7 +139,8 @@ def check_measurements(y, op: Linop, name: str = "y") -> torch.Tensor:
         raise ValueError(f"op must map image sequences (T, ny, nx), got ishape {op.ishape}")
     if not isinstance(y, torch.Tensor):
         try:
-            y = torch.as_tensor(y)
+            # via NumPy: a Python list of floats becomes float64 (torch's default would be float32)
+            y = torch.as_tensor(np.asarray(y))
         except Exception as exc:
             raise TypeError(f"{name} must be a tensor or array, got {type(y).__name__}") from exc
     if tuple(y.shape) != tuple(op.oshape):
@@ -241,9 +243,16 @@ class RDLEDM:
             knorm = 1.01 * K.norm(n_iter=c.power_iter, tol=1e-6, dtype=y.dtype, device=y.device)
             tau = 0.99 * c.step_ratio / knorm
             sigma = 0.99 / (c.step_ratio * knorm)
-        L0 = op.H(y) if x0 is None else x0.to(device=y.device, dtype=y.dtype)
+        if x0 is None:
+            L0 = op.H(y)
+        else:
+            if not isinstance(x0, torch.Tensor):
+                raise TypeError(f"x0 must be a torch.Tensor or None, got {type(x0).__name__}")
+            L0 = x0.to(device=y.device, dtype=y.dtype)
         if tuple(L0.shape) != tuple(op.ishape):
             raise ValueError(f"x0 must have shape {op.ishape}, got {tuple(L0.shape)}")
+        if not bool(torch.isfinite(L0).all()):
+            raise ValueError("x0 contains non-finite values (nan or inf)")
         xinit = (L0, torch.zeros_like(L0)) if use_e else L0
         radii = []
         if c.mu_xy > 0:

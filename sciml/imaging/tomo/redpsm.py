@@ -26,6 +26,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
+import numpy as np
 import torch
 
 from sciml.imaging.linop import Linop
@@ -131,7 +132,8 @@ def check_sinogram(g, op: Linop, name: str = "g") -> torch.Tensor:
         raise ValueError(f"op must map square image sequences (P, n, n), got ishape {op.ishape}")
     if not isinstance(g, torch.Tensor):
         try:
-            g = torch.as_tensor(g)
+            # via NumPy: a Python list of floats becomes float64 (torch's default would be float32)
+            g = torch.as_tensor(np.asarray(g))
         except Exception as exc:
             raise TypeError(f"{name} must be a tensor or array, got {type(g).__name__}") from exc
     if tuple(g.shape) != tuple(op.oshape):
