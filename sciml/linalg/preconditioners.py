@@ -70,7 +70,12 @@ class IC0:
         for a, b in self._blocks:
             d[a:b] = diag[a:b] - L2[a:b] @ inv
             if (d[a:b] <= 0).any():
-                raise ValueError("A: IC(0) breakdown (non-positive pivot); A is not an M-matrix")
+                i = int(perm[a + int(np.flatnonzero(d[a:b] <= 0)[0])])
+                raise ValueError(
+                    f"A: IC(0) breakdown, pivot {float(d[a:b].min()):.3g} <= 0 at row {i}: A is not "
+                    "a non-singular M-matrix (a singular one, e.g. a pure-Neumann Laplacian, ends "
+                    "with a zero pivot: fix one unknown first)"
+                )
             inv[a:b] = 1.0 / d[a:b]
         self.d = np.empty(n)
         self.d[perm] = d
@@ -107,7 +112,9 @@ def _level_schedule(M: sp.csr_matrix) -> np.ndarray:
 
 
 def ichol0(A, levels: np.ndarray | None = None) -> IC0:
-    """Incomplete Cholesky IC(0) preconditioner (see :class:`IC0`)."""
+    """Incomplete Cholesky preconditioner (see :class:`IC0`): exactly IC(0) for 5-/7-point stencil
+    matrices (graphs without triangles); for other sparsity patterns (e.g. 9-point stencils) only
+    the pivots are updated, i.e. a diagonal-modified IC, not textbook IC(0)."""
     return IC0(A, levels)
 
 

@@ -5,6 +5,7 @@ and a sparse direct solve; plus the initial-guess checks of the Krylov solvers."
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 import torch
 
@@ -184,3 +185,14 @@ def test_solve_dst_takes_tensors_and_names_a_bad_b():
         solve_dst(s, b[:-1])
     with pytest.raises(ValueError, match="b: .*non-finite"):
         solve_dst(s, np.full(s.n, np.nan))
+
+
+def test_ic0_breakdown_names_the_row_and_the_singular_m_matrix_case():
+    # 1-D pure-Neumann chain: a singular M-matrix; exact Cholesky of a tridiagonal matrix has no
+    # fill-in, so IC(0) = Cholesky and the last pivot is 0 (the constant null vector)
+    n = 6
+    A = sp.diags([-np.ones(n - 1), 2 * np.ones(n), -np.ones(n - 1)], [-1, 0, 1]).tolil()
+    A[0, 0] = A[n - 1, n - 1] = 1.0
+    assert abs(np.linalg.eigvalsh(A.toarray())[0]) < 1e-12  # singular (independent check)
+    with pytest.raises(ValueError, match=f"at row {n - 1}: A is not a non-singular M-matrix"):
+        ichol0(A.tocsr())
