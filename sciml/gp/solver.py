@@ -105,7 +105,8 @@ class GPHMConfig:
     Model: ``kernel`` ('gm', 'stm', 'se', 'matern'), ``num_components`` Q = 30, ``nu`` = 5/2 (StM),
     ``jitter`` 1e-6 on each K_i, ``rho_init`` (None: π × initial frequency spacing),
     ``boundary_weight`` (None: the problem's λ_b).
-    Faithful path: ``steps`` Adam steps (paper: 1e5 – 3e6), ``lr`` = 0.01.
+    Faithful path: ``steps`` Adam steps (paper: 1e5 – 3e6), ``lr`` = 0.01, run and recorded in
+    chunks of ``log_every`` (the last chunk takes the remainder).
     Fast path: ``outer_iters`` rounds of (U-solve, τ update, ``theta_steps`` Adam steps on θ with
     ``theta_lr``, decaying geometrically to ``theta_lr_final`` over the rounds if that is set);
     ``gn_iters`` Gauss–Newton steps per round for nonlinear PDEs;
@@ -704,22 +705,26 @@ class GPHMSolver:
             params = {**params, "theta": self._project(params["theta"])}
             return (params, state, active), val
 
-        def chunk_fn(params, state, active):
-            (params, state, active), vals = jax.lax.scan(
-                step, (params, state, active), None, length=cfg.log_every
-            )
-            return params, state, vals[-1]
+        def make_chunk(length):
+            """Jitted ``length`` Adam steps (``log_every``, or the remainder of ``steps``)."""
 
-        chunk = self._jitted("faithful_chunk", lambda: jax.jit(chunk_fn))
+            def chunk_fn(params, state, active):
+                (params, state, active), vals = jax.lax.scan(
+                    step, (params, state, active), None, length=length
+                )
+                return params, state, vals[-1]
+
+            return self._jitted(f"faithful_chunk_{length}", lambda: jax.jit(chunk_fn))
 
         hist = {"step": [], "time": [], "loss": []}
         sel = self._selector()
         t_run, done = 0.0, 0
         while done < cfg.steps:
             t0 = time.perf_counter()
-            params, state, val = chunk(params, state, active)
+            length = min(cfg.log_every, cfg.steps - done)  # exactly `steps` Adam steps in all
+            params, state, val = make_chunk(length)(params, state, active)
             jax.block_until_ready(params["U"])
-            done += cfg.log_every
+            done += length
             if cfg.prune_tol > 0:
                 active = [
                     prune_mask(th, a, cfg.prune_tol) for th, a in zip(params["theta"], active)
@@ -972,6 +977,10 @@ class GPHMSolver:
         val, g = jax.value_and_grad(lambda th: self._loss(U, th, log_tau, active))(theta)
         return val, g, U, its
 
+    def _tau_grad(self, U, theta, log_tau, active):
+        """``∂L/∂log τ`` at fixed ``U`` and θ (the Adam direction of ``tau_update='adam'``)."""
+        return jax.grad(lambda lt: self._loss(U, theta, lt, active))(log_tau)
+
     def _tau_update(self, U, theta, active):
         ops = self._ops(theta, active)
         H = self._residual(U, ops)
@@ -999,8 +1008,13 @@ class GPHMSolver:
                 val, g, U, its = self._profiled_value_and_grad(
                     U, theta, log_tau, active, n_inner, cfg.profiled_cg_maxiter
                 )
-                zero = jnp.zeros_like(log_tau)
-                (theta, _), state = adam_update((g, zero), state, (theta, log_tau), lr)
+                if not learn:
+                    g = jax.tree_util.tree_map(jnp.zeros_like, g)
+                # tau_update='adam': log τ takes the Adam step too, with the envelope gradient
+                # ∂L/∂log τ at the same U*(θ) (before, it stayed at log_tau_init)
+                g_tau = self._tau_grad(U, theta, log_tau, active) if tau_adam else None
+                g_tau = jnp.zeros_like(log_tau) if g_tau is None else g_tau
+                (theta, log_tau), state = adam_update((g, g_tau), state, (theta, log_tau), lr)
                 theta = self._project(theta)
                 if cfg.learn_tau and cfg.tau_update == "closed" and cfg.profiled_tau == "step":
                     target = self._tau_update(U, theta, active)
@@ -1017,7 +1031,7 @@ class GPHMSolver:
 
             return self._jitted(f"theta_profiled_{length}", lambda: jax.jit(chunk))
 
-        def make_chunk(objective, length):
+        def make_chunk(objective, length, with_tau=tau_adam):
             if objective == "profiled":
                 return make_profiled_chunk(length)
 
@@ -1025,13 +1039,16 @@ class GPHMSolver:
                 (theta, log_tau), state, U, active, lr = carry
                 if objective == "marginal":
                     val, gt = jax.value_and_grad(lambda th: self._marginal(U, th, active))(theta)
-                    g = (gt, jnp.zeros_like(log_tau))
+                    # the marginal objective has no τ: log τ follows the joint loss's gradient
+                    # (tau_update='adam'; before, it stayed at log_tau_init)
+                    gl = self._tau_grad(U, theta, log_tau, active) if with_tau else None
+                    g = (gt, jnp.zeros_like(log_tau) if gl is None else gl)
                 else:
                     val, g = jax.value_and_grad(lambda tt: self._loss(U, tt[0], tt[1], active))(
                         (theta, log_tau)
                     )
                 zero = jax.tree_util.tree_map(jnp.zeros_like, g)
-                g = (g[0] if learn else zero[0], g[1] if tau_adam else zero[1])
+                g = (g[0] if learn else zero[0], g[1] if with_tau else zero[1])
                 (theta, log_tau), state = adam_update(g, state, (theta, log_tau), lr)
                 return ((self._project(theta), log_tau), state, U, active, lr), val
 
@@ -1041,7 +1058,8 @@ class GPHMSolver:
                 )
                 return theta, log_tau, state
 
-            return self._jitted(f"theta_{objective}_{length}", lambda: jax.jit(chunk))
+            key = f"theta_{objective}_{length}_{'tau' if with_tau else 'notau'}"
+            return self._jitted(key, lambda: jax.jit(chunk))
 
         def lr_at(it):
             """θ learning rate of round ``it`` (geometric decay to theta_lr_final, if set)."""
@@ -1090,10 +1108,12 @@ class GPHMSolver:
                 or (self._stop_after is not None and it + 1 >= self._stop_after)
                 or not math.isfinite(val)
             )
-            if not last and learn:
-                if it == 0 and cfg.theta_warmup > 0:
+            # the θ chunk also carries the Adam steps of log τ (tau_update='adam'): it runs when
+            # either is learned (before, learn_kernel=False froze τ at log_tau_init)
+            if not last and (learn or tau_adam):
+                if learn and it == 0 and cfg.theta_warmup > 0:
                     # fit the spectrum to the first solution by marginal likelihood
-                    warm = make_chunk("marginal", cfg.theta_warmup)
+                    warm = make_chunk("marginal", cfg.theta_warmup, with_tau=False)
                     theta, log_tau, _ = warm(theta, log_tau, adam_init((theta, log_tau)), U,
                                              active, lr_at(it))  # fmt: skip
                 elif cfg.theta_steps > 0 and cfg.theta_update == "profiled":
@@ -1106,7 +1126,7 @@ class GPHMSolver:
                         U = U_warm
                 elif cfg.theta_steps > 0:
                     theta, log_tau, state = theta_chunk(theta, log_tau, state, U, active, lr_at(it))
-                if cfg.prune_tol > 0:
+                if learn and cfg.prune_tol > 0:
                     active = [prune_mask(th, a, cfg.prune_tol) for th, a in zip(theta, active)]
                 jax.block_until_ready(theta)
             t_run += time.perf_counter() - t0

@@ -213,6 +213,8 @@ def kernel_toeplitz(spec: SpectralKernel, params: dict, x, order: int = 0, activ
     """
     x = jnp.asarray(x)
     n = x.shape[0]
+    if n < 2:  # one point: the only lag is 0 (the spacing (x[-1] − x[0]) / 0 would be NaN)
+        return kernel_1d(spec, params, jnp.zeros((n, n), dtype=x.dtype), order, active)
     h = (x[-1] - x[0]) / (n - 1)
     lags = jnp.arange(-(n - 1), n)
     vals = kernel_1d(spec, params, lags * h, order, active)
