@@ -335,7 +335,8 @@ class GPHMSolution:
 
         Args:
             x: a tuple/list of ``d`` 1-D coordinate arrays (tensor grid → shape ``(m_1, ..., m_d)``)
-               or an array of points of shape ``(M, d)`` (→ shape ``(M,)``).
+               or an array of points of shape ``(M, d)`` (→ shape ``(M,)``). A tuple/list is
+               always read as a grid: pass points as an array (``np.asarray(points)``).
             derivative: field name (see :func:`sciml.gp.problems.parse_field`).
         """
         with jax.enable_x64(True):
@@ -358,6 +359,8 @@ class GPHMSolution:
             pts = jnp.asarray(x, dtype=jnp.float64)
             if pts.ndim != 2 or pts.shape[1] != d:
                 raise ValueError(f"x: expected points of shape (M, {d}), got {tuple(pts.shape)}")
+            if pts.shape[0] == 0:
+                return jnp.zeros((0,), dtype=jnp.float64)
             return predict_points(
                 self.spec, self.params, self.axes, alpha, pts, orders, self.active
             )
@@ -370,7 +373,13 @@ class GPHMSolution:
             axes = self.problem.axes((n_test,) * len(self.axes))
             pred = self.predict(tuple(axes))
             ref = self.problem.exact_values(axes)
-            return float(jnp.linalg.norm(pred - ref) / jnp.linalg.norm(ref))
+            den = float(jnp.linalg.norm(ref))
+            if den == 0:
+                raise ValueError(
+                    "relative_l2: the exact solution is zero on the test grid; compare "
+                    "predict(...) with exact_values(...) in an absolute norm instead"
+                )
+            return float(jnp.linalg.norm(pred - ref)) / den
 
     def spectrum(self, dim: int, freqs) -> np.ndarray:
         """Learned spectral density of dimension ``dim`` at frequencies ``freqs`` (cycles/unit)."""
@@ -428,7 +437,19 @@ def _inverse_laplacian_factors(x: np.ndarray, lo: float, hi: float):
 
 
 class GPHMSolver:
-    """``GPHMSolver(problem, config).solve()`` → :class:`GPHMSolution`."""
+    """``GPHMSolver(problem, config).solve()`` → :class:`GPHMSolution`.
+
+    ``problem`` and ``config`` are fixed at construction (the kernel, the grids and the jitted
+    functions are built from them); for other settings build a new solver.
+    """
+
+    @property
+    def problem(self) -> PDEProblem:
+        return self._problem
+
+    @property
+    def config(self) -> GPHMConfig:
+        return self._config
 
     def __init__(self, problem: PDEProblem, config: GPHMConfig | None = None) -> None:
         if not isinstance(problem, PDEProblem):
@@ -436,8 +457,8 @@ class GPHMSolver:
         config = GPHMConfig() if config is None else config
         if not isinstance(config, GPHMConfig):
             raise TypeError(f"config: expected a GPHMConfig, got {type(config).__name__}")
-        self.problem = problem
-        self.config = config
+        self._problem = problem
+        self._config = config
         self.spec = SpectralKernel(config.kernel, config.num_components, config.nu)
         d = problem.ndim
         self.orders = field_orders(problem.fields, d)

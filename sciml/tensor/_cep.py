@@ -9,6 +9,7 @@ mode's chain. Then the core (Tucker) and the noise precision τ.
 from __future__ import annotations
 
 import math
+import numbers
 
 import torch
 
@@ -213,8 +214,13 @@ class CEPModel:
         """Posterior mean (M, R_k) and marginal variance (M, R_k) of mode ``mode``'s latent
         functions on ``grid`` (M,) index values."""
         self._check_fitted()
-        if not isinstance(mode, int) or not 0 <= mode < self.K:
+        if (
+            isinstance(mode, bool)
+            or not isinstance(mode, numbers.Integral)
+            or not 0 <= mode < self.K
+        ):
             raise ValueError(f"mode: expected an integer in [0, {self.K}), got {mode!r}")
+        mode = int(mode)
         g = torch.as_tensor(grid, dtype=self.dtype, device=self.device).reshape(-1)
         if not torch.isfinite(g).all():
             raise ValueError("grid: expected finite index values")

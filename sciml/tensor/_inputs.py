@@ -16,7 +16,8 @@ def as_indices(indices, name: str = "indices", K: int | None = None) -> torch.Te
             raise TypeError(
                 f"{name}: expected a real float32/float64 (or integer) tensor, got {indices.dtype}"
             )
-        X = indices if indices.is_floating_point() else indices.to(torch.float64)
+        # EP is not differentiated through its inputs: detach so the fit never builds a graph
+        X = (indices if indices.is_floating_point() else indices.to(torch.float64)).detach()
     elif isinstance(indices, (np.ndarray, list, tuple)):
         if np.iscomplexobj(indices):
             raise TypeError(f"{name}: expected real index values, got a complex array")
@@ -49,7 +50,7 @@ def as_values(y, N: int, like: torch.Tensor, name: str = "y") -> torch.Tensor:
     if isinstance(y, torch.Tensor):
         if y.is_complex():
             raise TypeError(f"{name}: expected a real tensor, got {y.dtype}")
-        v = y
+        v = y.detach()  # EP is not differentiated through its data
     elif isinstance(y, (np.ndarray, list, tuple)):
         try:
             v = torch.as_tensor(np.asarray(y, dtype=np.float64))

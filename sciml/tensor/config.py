@@ -10,21 +10,29 @@ from dataclasses import asdict, dataclass
 __all__ = ["FunBaTConfig"]
 
 
-def _positive_tuple(name: str, v, integer: bool = False) -> None:
+def _positive_tuple(name: str, v, integer: bool = False):
+    """Validate a positive number or tuple of numbers; NumPy scalars become Python ``int`` /
+    ``float`` (so the config stays JSON-serialisable). Returns the normalised value."""
     vals = v if isinstance(v, tuple) else (v,)
     if isinstance(v, list):
         raise TypeError(f"{name}: expected a number or a tuple of numbers, got a list {v!r}")
     if len(vals) == 0:
         raise ValueError(f"{name}: expected a non-empty tuple, got {v!r}")
+    out = []
     for x in vals:
         if integer:
-            if isinstance(x, bool) or not isinstance(x, int):
+            if isinstance(x, bool) or not isinstance(x, numbers.Integral):
                 raise TypeError(f"{name}: expected int(s), got {x!r} ({type(x).__name__})")
             if x <= 0:
                 raise ValueError(f"{name}: expected integer(s) >= 1, got {v!r}")
+            out.append(int(x))
         else:
-            if not isinstance(x, (int, float)) or not math.isfinite(x) or x <= 0:
+            if isinstance(x, bool) or not isinstance(x, numbers.Real):
+                raise TypeError(f"{name}: expected number(s), got {x!r} ({type(x).__name__})")
+            if not math.isfinite(x) or x <= 0:
                 raise ValueError(f"{name}: expected finite value(s) > 0, got {v!r}")
+            out.append(float(x))
+    return tuple(out) if isinstance(v, tuple) else out[0]
 
 
 @dataclass(frozen=True)
@@ -66,11 +74,16 @@ class FunBaTConfig:
     chunk_size: int = 4096
 
     def __post_init__(self):
-        _positive_tuple("rank", self.rank, integer=True)
+        for name in ("rank", "lengthscale", "variance"):
+            object.__setattr__(
+                self, name, _positive_tuple(name, getattr(self, name), name == "rank")
+            )
         if self.nu not in (0.5, 1.5, 2.5):
             raise ValueError(f"nu: expected one of (0.5, 1.5, 2.5), got {self.nu!r}")
-        _positive_tuple("lengthscale", self.lengthscale)
-        _positive_tuple("variance", self.variance)
+        for name in ("epochs", "chunk_size", "seed"):  # NumPy integers -> int
+            v = getattr(self, name)
+            if isinstance(v, numbers.Integral) and not isinstance(v, bool):
+                object.__setattr__(self, name, int(v))
         if not isinstance(self.epochs, int) or self.epochs < 1:
             raise ValueError(f"epochs: expected an integer >= 1, got {self.epochs!r}")
         for name in (
@@ -80,6 +93,7 @@ class FunBaTConfig:
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, numbers.Real):
                 raise TypeError(f"{name}: expected a float, got {v!r}")
+            object.__setattr__(self, name, float(v))
         for name in ("rho_u", "rho_w", "rho_tau"):
             v = getattr(self, name)
             if not (0.0 <= v < 1.0):

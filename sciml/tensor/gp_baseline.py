@@ -43,6 +43,8 @@ class GPBaseline:
         X = as_indices(indices)
         yv = as_values(y, X.shape[0], X)
         N, K = X.shape
+        if N < 2:  # the standardisation (sample std) and the marginal likelihood need two
+            raise ValueError(f"indices: GPBaseline needs at least 2 training entries, got {N}")
         self.K = K
         g = torch.Generator().manual_seed(self.seed)
         idx = torch.randperm(N, generator=g)[: self.max_points].to(X.device)

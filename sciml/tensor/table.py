@@ -65,6 +65,11 @@ class TensorTable:
         rng = np.random.default_rng(seed)
         perm = rng.permutation(len(self.y))
         n_te = int(round(test_frac * len(self.y)))
+        if not 0 < n_te < len(self.y):
+            raise ValueError(
+                f"test_frac={test_frac!r} of {len(self.y)} entries leaves {n_te} test and "
+                f"{len(self.y) - n_te} train entries: both splits need at least one"
+            )
         te, tr = perm[:n_te], perm[n_te:]
         return self.x[tr], self.y[tr], self.x[te], self.y[te]
 

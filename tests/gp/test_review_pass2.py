@@ -9,7 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from sciml.gp import GPHMConfig, GPHMSolver, SpectralKernel, kernel_matrix
+from sciml.gp import GPHMConfig, GPHMSolver, PDEProblem, SpectralKernel, kernel_matrix
 from sciml.gp.kron_gp import build_factors
 from sciml.gp.spectral import kernel_toeplitz
 from tests.gp._problems import small_helmholtz
@@ -182,3 +182,42 @@ def test_tau_adam_with_profiled_kernel_steps_takes_the_envelope_gradient():
     np.testing.assert_allclose(
         np.asarray(sol.log_tau), lt0 - lr * gr / (np.abs(gr) + 1e-8), rtol=1e-9, atol=1e-9
     )
+
+
+def test_problem_and_config_are_fixed_at_construction() -> None:
+    """The kernel, grids and jitted functions are built from them: assigning a new config used to
+    be accepted and silently reuse the functions compiled for the old one."""
+    import dataclasses
+
+    prob = small_helmholtz((8,))
+    cfg = GPHMConfig(num_components=2)
+    solver = GPHMSolver(prob, cfg)
+    assert solver.config is cfg and solver.problem is prob
+    with pytest.raises(AttributeError):
+        solver.config = dataclasses.replace(cfg, num_components=3)
+    with pytest.raises(AttributeError):
+        solver.problem = prob
+    assert solver.config is cfg
+
+
+def test_predict_of_no_points_and_relative_l2_of_a_zero_solution() -> None:
+    prob = small_helmholtz((8,))
+    sol = GPHMSolver(prob, GPHMConfig(num_components=2, outer_iters=2)).solve()
+    assert sol.predict(np.zeros((0, 1))).shape == (0,)
+    # the same points one at a time and together (independent of the empty case)
+    pts = np.array([[0.3], [1.7]])
+    both = np.asarray(sol.predict(pts))
+    single = [float(sol.predict(p[None])[0]) for p in pts]
+    np.testing.assert_allclose(both, single, rtol=1e-12)
+    zero = PDEProblem(
+        "zero",
+        operator=lambda F, x: F["u_xx"] + 0.5 * F["u"],
+        fields=("u", "u_xx"),
+        domain=((0.0, math.pi),),
+        grid=(8,),
+        exact=lambda x: 0.0 * x[0],
+        freq_scale=1.0,
+    )
+    zsol = GPHMSolver(zero, GPHMConfig(num_components=2, outer_iters=2)).solve()
+    with pytest.raises(ValueError, match="exact solution is zero"):
+        zsol.relative_l2(20)

@@ -220,3 +220,61 @@ def test_gp_baseline_arguments(kw, name):
 def test_svi_tucker_arguments(kw, name):
     with pytest.raises(ValueError, match=name):
         SVITucker(**kw)
+
+
+def test_funbat_config_takes_numpy_scalars_as_python_numbers():
+    """NumPy scalars (np.float32 lengthscales, np.int64 ranks) are valid numbers: they used to be
+    rejected with "expected finite value(s) > 0" or made ``to_json`` fail."""
+    cfg = FunBaTConfig(
+        rank=(np.int64(2), np.int32(3)),
+        lengthscale=np.float32(0.25),
+        variance=(np.float32(1.5), 2.0),
+        epochs=np.int64(3),
+        init_var=np.float32(0.5),
+    )
+    assert cfg.rank == (2, 3) and type(cfg.rank[0]) is int
+    assert cfg.lengthscale == 0.25 and type(cfg.lengthscale) is float
+    assert cfg.variance == (1.5, 2.0) and type(cfg.epochs) is int
+    assert FunBaTConfig.from_json(cfg.to_json()) == cfg
+    with pytest.raises(TypeError, match="lengthscale"):
+        FunBaTConfig(lengthscale="0.3")
+    with pytest.raises(ValueError, match="lengthscale"):
+        FunBaTConfig(lengthscale=np.float32("nan"))
+
+
+def test_posterior_factors_accepts_numpy_integer_modes():
+    X, y = _xy()
+    model = FunBaT(FunBaTConfig(rank=2, epochs=1)).fit(X, y)
+    grid = torch.linspace(0, 1, 5, dtype=torch.float64)
+    m_np, v_np = model.posterior_factors(np.int64(1), grid)
+    m, v = model.posterior_factors(1, grid)
+    assert torch.equal(m_np, m) and torch.equal(v_np, v)
+    with pytest.raises(ValueError, match="mode"):
+        model.posterior_factors(True, grid)
+
+
+def test_fit_on_indices_that_require_grad_builds_no_graph():
+    X, y = _xy()
+    ref = FunBaT(FunBaTConfig(rank=2, epochs=2)).fit(X, y).predict(X)
+    model = FunBaT(FunBaTConfig(rank=2, epochs=2)).fit(
+        X.clone().requires_grad_(True), y.clone().requires_grad_(True)
+    )
+    pred = model.predict(X.clone().requires_grad_(True))
+    assert not pred.requires_grad
+    assert torch.equal(pred, ref)
+
+
+def test_gp_baseline_needs_two_entries():
+    X, y = _xy(1)
+    with pytest.raises(ValueError, match="at least 2 training entries"):
+        GPBaseline(steps=1).fit(X, y)
+
+
+def test_table_split_leaves_both_splits_non_empty(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("i,j,v\n0,0,1.0\n1,0,2.0\n0,1,3.0\n")
+    table = read_table(path, ["i", "j"], "v")
+    with pytest.raises(ValueError, match="both splits need at least one"):
+        table.split(test_frac=0.1)  # round(0.3) = 0 test entries
+    xtr, ytr, xte, yte = table.split(test_frac=0.34)
+    assert len(ytr) == 2 and len(yte) == 1
