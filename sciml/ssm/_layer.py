@@ -108,6 +108,7 @@ class SSMLayer(nn.Module):
         """Step mode: ``u (B, H)`` and state -> ``(y (B, H), new state)``."""
         if u.ndim != 2 or u.shape[-1] != self.d_model:
             raise ValueError(f"u: expected shape (B, {self.d_model}), got {tuple(u.shape)}")
+        check_state_batch(state, u.shape[0])
         y, state = self._ssm_step(u, state)
         return self._post(y + self.D * u), state
 
@@ -124,3 +125,26 @@ class SSMLayer(nn.Module):
             y, state = self.step(u[:, t], state)
             ys.append(y)
         return torch.stack(ys, dim=1), state
+
+
+def _state_batch(state: Any) -> int | None:
+    """Leading (batch) size of the first tensor in a layer state (tensor or nested tuple/list)."""
+    if isinstance(state, torch.Tensor):
+        return state.shape[0] if state.ndim else None
+    if isinstance(state, (tuple, list)):
+        for s in state:
+            n = _state_batch(s)
+            if n is not None:
+                return n
+    return None
+
+
+def check_state_batch(state: Any, batch: int) -> None:
+    """A carried state must belong to a stream of the same batch size (it would broadcast
+    silently, or fail deep inside a layer)."""
+    nb = _state_batch(state)
+    if nb is not None and nb != batch:
+        raise ValueError(
+            f"state: carried for a batch of {nb}, but the input has a batch of {batch} "
+            "(start a new stream with state=None)"
+        )

@@ -51,16 +51,19 @@ class S4DForecaster(nn.Module):
             check_positive_int(cfg.d_model, "d_model"),
         )
         check_positive_int(cfg.n_layers, "n_layers")
-        if seed is not None:
-            torch.manual_seed(seed)
-        self.encoder = nn.Linear(C + 1, H)
-        scfg = S4DConfig(d_state=cfg.d_state, dropout=cfg.dropout)
-        self.layers = nn.ModuleList(
-            [S4D(H, scfg, seed=None if seed is None else seed + i) for i in range(cfg.n_layers)]
-        )
-        self.norms = nn.ModuleList([nn.LayerNorm(H) for _ in range(cfg.n_layers)])
-        self.drop = nn.Dropout(cfg.dropout)
-        self.decoder = nn.Linear(H, C)
+        # a seed initialises from its own copy of the CPU generator (the caller's global RNG
+        # stream is left as it was; the initial weights are the same as with a global reseed)
+        with torch.random.fork_rng(devices=[], enabled=seed is not None):
+            if seed is not None:
+                torch.manual_seed(seed)
+            self.encoder = nn.Linear(C + 1, H)
+            scfg = S4DConfig(d_state=cfg.d_state, dropout=cfg.dropout)
+            self.layers = nn.ModuleList(
+                [S4D(H, scfg, seed=None if seed is None else seed + i) for i in range(cfg.n_layers)]
+            )
+            self.norms = nn.ModuleList([nn.LayerNorm(H) for _ in range(cfg.n_layers)])
+            self.drop = nn.Dropout(cfg.dropout)
+            self.decoder = nn.Linear(H, C)
 
     def forward(self, x: torch.Tensor, horizon: int) -> torch.Tensor:
         """Forecast ``horizon`` steps after each lag window.

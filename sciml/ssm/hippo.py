@@ -139,7 +139,10 @@ class HiPPOProjection(torch.nn.Module):
     """Online HiPPO projection ``c(t) = argmin ‖u|_{history} - Σ c_n g_n‖_{μ_t}``.
 
     Continuous dynamics (:meth:`derivative`): LegS ``c' = (A c + B u) / t``; LegT / FouT
-    ``c' = (A c + B u) / theta`` (window length ``theta``). Discretised (:meth:`forward`) with the
+    ``c' = 2 (A c + B u) / theta``: the window is the last ``theta`` time units (the matrices of
+    :func:`hippo_matrices` carry the S4 code's factor ½, so the rate of a window of length θ is
+    2/θ; the coefficients are those of the normalised Legendre / Fourier basis on that window).
+    Discretised (:meth:`forward`) with the
     generalised bilinear transform (``alpha = ½``; 0 forward Euler, 1 backward Euler) on a grid of
     step ``dt`` starting at ``t = dt``.
 
@@ -176,11 +179,11 @@ class HiPPOProjection(torch.nn.Module):
 
     def derivative(self, t: float, c: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
         """Continuous-time ``dc/dt`` at time ``t`` for coefficients ``c (..., N)`` and input ``u (...)``."""
-        rate = 1.0 / t if self.measure == "legs" else 1.0 / self.theta
+        rate = 1.0 / t if self.measure == "legs" else 2.0 / self.theta
         return rate * (c @ self.A.T + u[..., None] * self.B)
 
     def _step_matrices(self, k: int) -> tuple[torch.Tensor, torch.Tensor]:
-        h = 1.0 / k if self.measure == "legs" else self.dt / self.theta
+        h = 1.0 / k if self.measure == "legs" else 2.0 * self.dt / self.theta
         eye = torch.eye(self.N, dtype=self.A.dtype, device=self.A.device)
         lhs = eye - self.alpha * h * self.A
         Ad = torch.linalg.solve(lhs, eye + (1 - self.alpha) * h * self.A)

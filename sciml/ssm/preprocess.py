@@ -11,7 +11,7 @@ from torch import nn
 
 from sciml.kernels import fft_conv
 
-from ._layer import check_positive_int, check_sequence
+from ._layer import check_positive_int, check_sequence, check_state_batch
 
 __all__ = ["Preprocess", "differencing_kernel", "moving_average_residual_kernel"]
 
@@ -84,6 +84,7 @@ class Preprocess(nn.Module):
 
     def step(self, u: torch.Tensor, state: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``u (B, H)`` -> ``(y (B, H), state)``."""
+        check_state_batch(state, u.shape[0])
         window = torch.cat([u[..., None], state], dim=-1)  # (B, H, width)
         y = (window * self._taps(u)).sum(-1)
         return y, window[..., :-1]

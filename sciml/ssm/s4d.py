@@ -90,14 +90,17 @@ def s4d_kernel(
     ``C, Abar, Bbar``: ``(H, n)`` complex. Computed as ``exp(l · log Ā)`` in chunks of ``chunk``
     time steps (memory ``O(H n chunk)``).
     """
+    return _vandermonde(C * Bbar, torch.log(Abar), L, chunk)
+
+
+def _vandermonde(CB: torch.Tensor, logA: torch.Tensor, L: int, chunk: int) -> torch.Tensor:
+    """``2 Re Σ_n CB_n exp(l · logA_n)`` for ``l < L`` in chunks of ``chunk`` -> ``(H, L)``."""
     L = check_positive_int(L, "L")
     chunk = check_positive_int(chunk, "chunk")
-    CB = C * Bbar
-    logA = torch.log(Abar)
     rdtype = CB.real.dtype
     out = []
     for start in range(0, L, chunk):
-        ell = torch.arange(start, min(L, start + chunk), device=C.device, dtype=rdtype)
+        ell = torch.arange(start, min(L, start + chunk), device=CB.device, dtype=rdtype)
         V = torch.exp(logA[..., None] * ell)  # (H, n, l)
         out.append(2 * torch.einsum("hn,hnl->hl", CB, V).real)
     return torch.cat(out, dim=-1)
@@ -152,8 +155,15 @@ class S4D(SSMLayer):
         return Abar, Bbar, C
 
     def kernel(self, L: int) -> torch.Tensor:
-        Abar, Bbar, C = self.discrete()
-        return s4d_kernel(C, Abar, Bbar, L, self.config.chunk)
+        """``(H, L)``, as :func:`s4d_kernel`; for ZOH with the exponent ``l·ΔA`` itself instead of
+        ``l·log Ā``: the log of a rounded ``Ā ≈ 1`` (small Δ) carries an absolute error of one
+        rounding unit that the kernel multiplies by l (float32, Δ = 1e-3, L = 8192: 3.8e-5 of
+        max|K| through the log, 2.8e-6 directly)."""
+        A, C, dt = self.ssm_parameters()
+        method = self.config.discretization
+        Abar, Bbar = s4d_discretize(A, dt, method)
+        logA = dt[..., None] * A if method == "zoh" else torch.log(Abar)
+        return _vandermonde(C * Bbar, logA, L, self.config.chunk)
 
     def default_state(self, batch_size: int, device=None, dtype=None) -> torch.Tensor:
         return self._zero_state(

@@ -9,7 +9,7 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
-from ._layer import check_positive_int
+from ._layer import check_positive_int, check_state_batch
 from .closed_loop import ClosedLoopCompanionSSM
 from .companion import CompanionConfig, CompanionSSM
 from .preprocess import Preprocess
@@ -148,19 +148,28 @@ class SpaceTime(nn.Module):
             raise ValueError(
                 f"d_model: expected a multiple of n_channels = {cfg.n_channels} for embedding='repeat', got {H}"
             )
-        if seed is not None:
-            torch.manual_seed(seed)
-        self.embed = nn.Linear(cfg.n_channels, H) if cfg.embedding == "linear" else None
-        self.encoder = nn.ModuleList(
-            [
-                _EncoderBlock(cfg, cfg.preprocess and i == 0, None if seed is None else seed + i)
-                for i in range(cfg.n_encoder)
-            ]
-        )
-        self.decoder = ClosedLoopCompanionSSM(
-            H, cfg.d_state, cfg.norm, cfg.decoder_init, seed=None if seed is None else seed + 101
-        )
-        self.output = nn.Linear(H, cfg.n_channels)
+        # a seed initialises from its own copy of the CPU generator: the caller's global RNG
+        # stream is left as it was (the initial weights are the same as with a global reseed)
+        with torch.random.fork_rng(devices=[], enabled=seed is not None):
+            if seed is not None:
+                torch.manual_seed(seed)
+            self.embed = nn.Linear(cfg.n_channels, H) if cfg.embedding == "linear" else None
+            self.encoder = nn.ModuleList(
+                [
+                    _EncoderBlock(
+                        cfg, cfg.preprocess and i == 0, None if seed is None else seed + i
+                    )
+                    for i in range(cfg.n_encoder)
+                ]
+            )
+            self.decoder = ClosedLoopCompanionSSM(
+                H,
+                cfg.d_state,
+                cfg.norm,
+                cfg.decoder_init,
+                seed=None if seed is None else seed + 101,
+            )
+            self.output = nn.Linear(H, cfg.n_channels)
 
     def _check_input(self, x) -> None:
         if not isinstance(x, torch.Tensor) or x.ndim != 3 or x.shape[-1] != self.config.n_channels:
@@ -245,6 +254,8 @@ class SpaceTime(nn.Module):
             )
         if state is None:
             state = self.default_state(x.shape[0], x.device, x.dtype)
+        else:
+            check_state_batch((tuple(state.encoder), state.decoder), x.shape[0])
         mu = (
             x.mean(1, keepdim=True) if self.config.subtract_lag_mean else torch.zeros_like(x[:, :1])
         )
@@ -324,11 +335,18 @@ class SpaceTimeLoss(nn.Module):
         w0, w1, w2 = self.weights
         mse = nn.functional.mse_loss
         if self.criterion == "rmse":
-            loss = w0 * mse(out.forecast, y).sqrt()
+            tiny = torch.finfo(y.dtype).tiny
+
+            def rmse(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+                # √ has an infinite slope at 0 (0·∞ = NaN in the backward of an exact fit):
+                # clamp to the smallest normal number first
+                return mse(a, b).clamp_min(tiny).sqrt()
+
+            loss = w0 * rmse(out.forecast, y)
             if w1:
-                loss = loss + w1 * mse(out.one_step, x[:, 1:]).sqrt()
+                loss = loss + w1 * rmse(out.one_step, x[:, 1:])
             if w2:
-                loss = loss + w2 * mse(out.next_input, out.true_input).sqrt()
+                loss = loss + w2 * rmse(out.next_input, out.true_input)
             return loss
         if self.balance:
             tiny = torch.finfo(y.dtype).tiny
