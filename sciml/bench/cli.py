@@ -51,12 +51,16 @@ def _device(value: str) -> str:
 
 
 def _seed(value: str) -> int:
+    """``--seed``: an int in [0, 2**63) (what torch's seeding and a dataset file's int64
+    ``seed`` attribute hold); a larger one is a usage error, not a failed run."""
     try:
         seed = int(value)
     except ValueError:
         seed = -1
     if seed < 0:
         raise argparse.ArgumentTypeError(f"expected an int >= 0, got {value!r}")
+    if seed >= 2**63:
+        raise argparse.ArgumentTypeError(f"expected an int below 2**63 (64-bit), got {value!r}")
     return seed
 
 

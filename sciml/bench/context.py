@@ -183,7 +183,8 @@ class RunContext:
             )
         path = self.out_dir / f"{stem}.png"
         atomic_write(path, lambda fh: fig.savefig(fh, format="png", dpi=dpi))
-        self.figures.append(path)
+        if path not in self.figures:  # saved again under the same name: one file, listed once
+            self.figures.append(path)
         if close and "matplotlib.pyplot" in sys.modules:
             sys.modules["matplotlib.pyplot"].close(fig)
         self.log(f"saved figure {path.name}", console=False)

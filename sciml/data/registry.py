@@ -243,8 +243,12 @@ def _resolve(
 
 
 def _check_seed(seed: Any) -> int:
+    """``seed`` itself when it can be recorded in a file (an int in [0, 2**63), the writer's
+    int64 attribute); checked before the generator runs, not after."""
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ValueError(f"seed: expected an int >= 0, got {seed!r}")
+    if seed >= 2**63:
+        raise ValueError(f"seed: expected an int below 2**63 (stored as int64), got {seed!r}")
     return seed
 
 
@@ -270,7 +274,13 @@ def dataset_path(
     return data_root(root) / spec.name / f"{spec.name}-{size}-{digest}.h5"
 
 
-def _cached_ok(path: Path, name: str, params: Mapping[str, Any], seed: int) -> bool:
+def _cached_ok(
+    path: Path, name: str, params: Mapping[str, Any], seed: int, generator: str | None = None
+) -> bool:
+    """Whether the file at ``path`` can be reused: it opens, validates and records the same
+    name, parameters, seed and (when given) generator. The cache hash does not contain the
+    generator, so a dataset re-registered with another generator (``replace=True``) must not
+    be served the old generator's file."""
     if not path.exists():
         return False
     try:
@@ -280,12 +290,13 @@ def _cached_ok(path: Path, name: str, params: Mapping[str, Any], seed: int) -> b
                 attrs["name"] == name
                 and attrs["seed"] == seed
                 and attrs["params"] == json.loads(params_json(params))
+                and (generator is None or attrs["generator"] == generator)
             )
     except DatasetError as err:
         _log.warning("regenerating %s: cached file is invalid (%s)", path, err)
         return False
     if not same:
-        _log.warning("regenerating %s: cached file records other name/params/seed", path)
+        _log.warning("regenerating %s: cached file records other name/params/seed/generator", path)
     return same
 
 
@@ -301,7 +312,7 @@ def get_dataset(
     """Path of the dataset file ``name`` at ``size``, generating it first if needed.
 
     The parameters are ``sizes[size]`` updated with ``overrides``. A cached file is reused when it
-    opens, validates and records the same name, parameters and seed; otherwise (or with
+    opens, validates and records the same name, parameters, seed and generator; otherwise (or with
     ``overwrite=True``) the generator is called as ``fn(seed, **params)`` and its result written
     atomically with :func:`write_dataset`, recording the generator, parameters and seed.
 
@@ -311,7 +322,7 @@ def get_dataset(
     spec, params = _resolve(name, size, overrides)
     seed = _check_seed(seed)
     path = dataset_path(name, size, seed=seed, root=root, **overrides)
-    if not overwrite and _cached_ok(path, spec.name, params, seed):
+    if not overwrite and _cached_ok(path, spec.name, params, seed, spec.generator):
         return path
     fn = spec.load()
     _log.info("generating dataset %s (%s, seed %d) -> %s", name, size, seed, path)

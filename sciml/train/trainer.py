@@ -649,9 +649,13 @@ class Trainer:
         )
 
     def _to_device(self, batch: Any) -> Any:
+        """``batch`` on the device; real floating tensors in ``config.dtype`` and complex ones
+        in its complex counterpart (as :func:`_cast_module` casts the model's parameters)."""
         if isinstance(batch, torch.Tensor):
             if batch.is_floating_point():
                 return batch.to(self.device, self.dtype, non_blocking=True)
+            if batch.is_complex():
+                return batch.to(self.device, _complex_of(self.dtype), non_blocking=True)
             return batch.to(self.device, non_blocking=True)
         if isinstance(batch, np.ndarray):
             return self._to_device(torch.from_numpy(batch))
@@ -855,11 +859,16 @@ def _step_summary(rec: Mapping[str, Any], monitor: str) -> str:
     return " | ".join(parts)
 
 
+def _complex_of(dtype: torch.dtype) -> torch.dtype:
+    """The complex dtype paired with a real training dtype (complex64 below float64)."""
+    return torch.complex128 if dtype == torch.float64 else torch.complex64
+
+
 def _cast_module(model: nn.Module, device: torch.device, dtype: torch.dtype) -> nn.Module:
     """Move ``model`` to ``device``; real floating tensors to ``dtype``, complex ones to its complex
     counterpart. (``Module.to(dtype=float32)`` would silently drop the imaginary part of complex
     parameters, e.g. FNO spectral weights.)"""
-    complex_dtype = torch.complex128 if dtype == torch.float64 else torch.complex64
+    complex_dtype = _complex_of(dtype)
 
     def cast(t: torch.Tensor) -> torch.Tensor:
         if t.is_complex():

@@ -200,6 +200,23 @@ def test_negative_seed_is_a_usage_error(fake_root, tmp_path, capsys):
     assert "argument --seed: expected an int >= 0" in capsys.readouterr().err
 
 
+def test_seed_beyond_64_bits_is_a_usage_error(fake_root, tmp_path, capsys):
+    """A seed that torch's seeding (2**64) or a dataset file's int64 attribute (2**63) cannot
+    hold was accepted: the run was then recorded as failed (exit 1, 'Overflow when unpacking
+    long long') and ``data generate`` ran the generator before the writer refused the seed."""
+    out_root = tmp_path / "runs"
+    for seed in (2**63, 2**64):
+        assert main(["run", "alpha-seeded", "--seed", str(seed), "--out", str(out_root)]) == 2
+        assert "argument --seed: expected an int below 2**63" in capsys.readouterr().err
+        assert not out_root.exists()
+        data = tmp_path / "data"
+        argv = ["data", "generate", "alpha-data", "--seed", str(seed), "--out", str(data)]
+        assert main(argv) == 2
+        assert "argument --seed: expected an int below 2**63" in capsys.readouterr().err
+        assert not data.exists()
+    assert main(["run", "alpha-seeded", "--seed", str(2**63 - 1), "--out", str(out_root)]) == 0
+
+
 def test_data_generate_bad_out_is_one_line_but_generator_bug_keeps_traceback(
     opt_root, tmp_path, capsys
 ):

@@ -81,6 +81,23 @@ def test_save_figure_png_and_name_checks(tmp_path):
     plt.close("all")
 
 
+def test_figure_saved_twice_under_one_name_is_listed_once(tmp_path):
+    """A figure refreshed under the same name (e.g. a loss curve every epoch) is one file, but
+    ``ctx.figures`` (hence ``metrics.json`` ``figures`` and the run's README) listed it once
+    per save. Reference: the PNG files in the run directory."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ctx = _ctx(tmp_path)
+    for name in ("curve", "curve.png", "other", "curve"):
+        ctx.save_figure(plt.figure(figsize=(1, 1)), name, dpi=10)
+    files = sorted(p for p in ctx.out_dir.iterdir() if p.suffix == ".png")
+    assert sorted(ctx.figures) == files
+    assert [p.name for p in ctx.figures] == ["curve.png", "other.png"]  # first-save order
+
+
 def test_skip_raises_with_reason(tmp_path):
     ctx = _ctx(tmp_path)
     with pytest.raises(BenchmarkSkipped) as info:

@@ -116,6 +116,43 @@ def test_generator_version_enters_the_hash_and_regenerates(registry: Path) -> No
             register_dataset("toy2", field_generator, sizes=SIZES, kind="field", version=bad)
 
 
+def ones_generator(seed: int, n: int = 8, res: int = 4) -> dict[str, Any]:
+    """A different generator with the same parameters as ``field_generator``: all ones."""
+    return {"splits": {"train": {"x": np.ones((n, res)), "y": np.ones((n, res))}}}
+
+
+def test_replaced_generator_does_not_reuse_the_old_generators_file(registry: Path) -> None:
+    """The cache hash holds name, size, parameters and seed but not the generator: a dataset
+    re-registered with another generator (``replace=True``) must get that generator's data,
+    not the file the old one left under the same name (reference: the new generator itself)."""
+    register_dataset("toy", field_generator, sizes=SIZES, kind="field")
+    old = get_dataset("toy")
+    register_dataset("toy", ones_generator, sizes=SIZES, kind="field", replace=True)
+    new = get_dataset("toy")
+    ref = ones_generator(0, **SIZES["quick"])["splits"]["train"]
+    with open_dataset(new) as f:
+        assert f.attrs["generator"] == f"{__name__}:ones_generator"
+        for key in ("x", "y"):
+            np.testing.assert_array_equal(f.splits["train"][key][()], ref[key])
+    assert new == old  # same cache path, regenerated in place
+    mtime = new.stat().st_mtime_ns
+    assert get_dataset("toy") == new and new.stat().st_mtime_ns == mtime  # then reused
+
+
+def test_seed_that_a_file_cannot_record_is_rejected_before_generating(registry: Path) -> None:
+    """The file records the seed as int64 (the writer's range): 2**63 was accepted by
+    ``get_dataset``, the generator ran, and only then did the writer refuse the seed."""
+    register_dataset("toy", field_generator, sizes=SIZES, kind="field")
+    with pytest.raises(ValueError, match="seed"):
+        get_dataset("toy", seed=2**63)
+    with pytest.raises(ValueError, match="seed"):
+        dataset_path("toy", seed=2**64)
+    assert CALLS == []  # the generator never ran
+    p = get_dataset("toy", seed=2**63 - 1)
+    with open_dataset(p) as f:
+        assert f.attrs["seed"] == 2**63 - 1
+
+
 def test_lazy_import_string_and_root_argument(registry: Path, tmp_path: Path) -> None:
     register_dataset("lazy", f"{__name__}:field_generator", sizes={"quick": {"n": 3}}, kind="field")
     assert list_datasets()["lazy"].generator == f"{__name__}:field_generator"

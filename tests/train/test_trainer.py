@@ -517,6 +517,52 @@ def test_complex_parameters_keep_their_imaginary_part():
     assert torch.allclose(w, torch.tensor([1.0 + 2.0j, -0.5 + 0.25j], dtype=torch.complex64))
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_complex_inputs_follow_the_complex_parameters(dtype):
+    """Complex128 inputs (NumPy's default) with a float32 Trainer: the parameters become
+    complex64 and so must the inputs (as real inputs follow ``dtype``); before, the first
+    product raised a dtype mismatch. Reference: a hand-written SGD loop in that precision."""
+    cdtype = torch.complex64 if dtype == "float32" else torch.complex128
+    rdtype = getattr(torch, dtype)
+
+    class ComplexLinear(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            g = torch.Generator().manual_seed(0)
+            self.w = torch.nn.Parameter(torch.randn(3, 2, dtype=torch.complex128, generator=g))
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return (x @ self.w).abs()
+
+    g = torch.Generator().manual_seed(1)
+    x = torch.randn(12, 3, dtype=torch.complex128, generator=g)
+    y = torch.rand(12, 2, dtype=torch.float64, generator=g)
+    lr, bs, epochs = 0.05, 4, 2
+    trainer = Trainer(
+        ComplexLinear(),
+        mse,
+        optimizer=_sgd(lr),
+        config=_cfg(epochs=epochs, batch_size=bs, shuffle=False, dtype=dtype),
+    )
+    hist = trainer.fit(TensorDataset(x, y))
+    assert trainer.model.w.dtype == cdtype
+
+    ref = ComplexLinear()
+    ref.w = torch.nn.Parameter(ref.w.detach().to(cdtype))  # (Module.to(complex) warns)
+    xr, yr = x.to(cdtype), y.to(rdtype)
+    for _ in range(epochs):
+        total = 0.0
+        for start in range(0, len(x), bs):
+            loss = mse(ref(xr[start : start + bs]), yr[start : start + bs])
+            ref.zero_grad()
+            loss.backward()
+            with torch.no_grad():
+                ref.w -= lr * ref.w.grad
+            total += loss.item() * bs
+    assert hist[-1]["train_loss"] == pytest.approx(total / len(x), rel=1e-6)
+    torch.testing.assert_close(trainer.model.w.detach(), ref.w.detach())
+
+
 # ---------------------------------------------------------------- step-level validation
 def _split_regression(noise: float = 0.3) -> tuple[TensorDataset, TensorDataset]:
     """One linear model y = x w + b + noise: 32 training and 16 validation samples."""
