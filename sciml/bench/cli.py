@@ -13,6 +13,7 @@ import difflib
 import importlib
 import json
 import logging
+import math
 import os
 import re
 import sys
@@ -92,8 +93,22 @@ def parse_options(items: Sequence[str] | None) -> dict[str, Any]:
             value: Any = json.loads(raw)
         except ValueError:
             value = raw
+        # NaN / Infinity are JSON to Python's parser but not a setting (config.json records null)
+        if not _all_finite(value):
+            raise UsageError(f"-o {key}: expected a finite value, got {raw!r}")
         options[key] = value
     return options
+
+
+def _all_finite(value: Any) -> bool:
+    """No NaN or infinite float anywhere in a parsed JSON value."""
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, list):
+        return all(_all_finite(v) for v in value)
+    if isinstance(value, dict):
+        return all(_all_finite(v) for v in value.values())
+    return True
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import itertools
 
 from ._backend import Array, common_backend, convert_all
-from ._checks import check_finite
+from ._checks import check_array, check_finite
 
 
 def fourier_mode_mix(x: Array, weight: Array, *, check: bool = True) -> Array:
@@ -31,6 +31,8 @@ def fourier_mode_mix(x: Array, weight: Array, *, check: bool = True) -> Array:
     wavenumber counted twice), ``k < min(m_d, n_d // 2 + 1)`` along the last. The cost is one
     rfftn, one irfftn and ``B·C_in·C_out·Π(kept)`` complex multiply-adds.
     """
+    check_array(x, "x")
+    check_array(weight, "weight")
     be = common_backend(x, weight, names=("x", "weight"))
     x, weight = convert_all(be, x, weight)  # a NumPy operand joins the tensor's device
     d = len(weight.shape) - 2

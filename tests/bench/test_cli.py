@@ -462,3 +462,12 @@ def test_runs_started_in_the_same_second_get_distinct_directories(tmp_path):
     stem = "bench-x-20260102-030405"
     assert sorted(p.name for p in got) == sorted([stem] + [f"{stem}-{i}" for i in range(2, 9)])
     assert all(p.is_dir() and not any(p.iterdir()) for p in got)
+
+
+@pytest.mark.parametrize("raw", ["NaN", "Infinity", "-Infinity", "[1, NaN]"])
+def test_non_finite_option_value_is_a_usage_error(fake_root, tmp_path, capsys, raw):
+    """JSON's NaN/Infinity extensions used to reach the benchmark (and ``config.json`` as null)."""
+    assert main(["run", "beta-one", "--out", str(tmp_path / "runs"), "-o", f"lr={raw}"]) == 2
+    assert "-o lr: expected a finite value" in capsys.readouterr().err
+    assert not (tmp_path / "runs").exists()
+    assert parse_options(["lr=1e308", "s=NaNa"]) == {"lr": 1e308, "s": "NaNa"}  # still parsed

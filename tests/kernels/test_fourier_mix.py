@@ -136,3 +136,11 @@ def test_jax_jit_and_grad_match_eager_and_finite_differences():
     eps = 1e-6
     fd = (loss(x + eps * v) - loss(x - eps * v)) / (2 * eps)
     assert abs(float(jnp.vdot(g, v)) - float(fd)) < 1e-6 * max(1.0, abs(float(fd)))
+
+
+def test_non_array_input_is_a_type_error_naming_the_argument():
+    w = np.ones((1, 1, 2, 2), dtype=complex)
+    with pytest.raises(TypeError, match="x: expected a NumPy, torch or JAX array"):
+        fourier_mode_mix([[[[1.0, 2.0], [3.0, 4.0]]]], w)
+    with pytest.raises(TypeError, match="weight: expected a NumPy, torch or JAX array"):
+        fourier_mode_mix(np.ones((1, 1, 4, 4)), None)
