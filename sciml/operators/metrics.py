@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
 
@@ -62,26 +64,38 @@ def fourier_band_errors(
 ) -> dict[str, torch.Tensor]:
     """RMS of the error restricted to radial wavenumber bands, per sample.
 
-    For (B, C, X, Y) fields the 2-D DFT ê of the error is split by ``|k| = √(k_x² + k_y²)``
-    (integer wavenumbers) into ``low`` (|k| < edges[0]), ``mid`` and ``high`` (|k| ≥ edges[1]).
-    Each value is ``sqrt(Σ_band |ê|² / (X·Y)² / C)``, so ``low² + mid² + high²`` equals the
-    mean squared error (Parseval). (PDEBench's fRMSE divides by the band width instead.)
+    For (B, C, X, Y) fields (or 3-D (B, C, X, Y, Z) fields) the DFT ê of the error over the
+    spatial axes is split by ``|k| = √(Σ_i k_i²)`` (integer wavenumbers) into ``low``
+    (|k| < edges[0]), ``mid`` and ``high`` (|k| ≥ edges[1]). Each value is
+    ``sqrt(Σ_band |ê|² / N² / C)`` with N the number of grid points, so ``low² + mid² + high²``
+    equals the mean squared error (Parseval). (PDEBench's fRMSE divides by the band width
+    instead.)
 
     Returns:
         ``{"low": (B,), "mid": (B,), "high": (B,)}``.
     """
     _check_pair(pred, target)
-    if pred.ndim != 4:
-        raise ValueError(f"pred: expected (B, C, X, Y) fields, got shape {tuple(pred.shape)}")
-    err = (pred - target).to(torch.promote_types(pred.dtype, torch.float32))
-    nx, ny = err.shape[-2:]
-    power = torch.fft.fft2(err).abs().pow(2).sum(1) / (nx * ny) ** 2 / err.shape[1]
-    kx = torch.fft.fftfreq(nx, d=1.0 / nx, device=err.device)
-    ky = torch.fft.fftfreq(ny, d=1.0 / ny, device=err.device)
-    k = torch.sqrt(kx[:, None] ** 2 + ky[None, :] ** 2)
+    if pred.ndim not in (4, 5):
+        raise ValueError(
+            f"pred: expected (B, C, X, Y) or (B, C, X, Y, Z) fields, got shape {tuple(pred.shape)}"
+        )
     lo, hi = edges
+    if not 0 <= lo <= hi < float("inf"):
+        raise ValueError(f"edges: expected 0 <= low edge <= high edge, got {edges!r}")
+    err = (pred - target).to(torch.promote_types(pred.dtype, torch.float32))
+    sizes = err.shape[2:]
+    dims = tuple(range(2, err.ndim))
+    power = torch.fft.fftn(err, dim=dims).abs().pow(2).sum(1) / math.prod(sizes) ** 2
+    power = power / err.shape[1]
+    k2 = torch.zeros((), device=err.device)
+    for i, n in enumerate(sizes):  # squared integer wavenumber along each axis, broadcast
+        shape = [1] * len(sizes)
+        shape[i] = n
+        k2 = k2 + torch.fft.fftfreq(n, d=1.0 / n, device=err.device).reshape(shape) ** 2
+    k = torch.sqrt(k2)
     masks = {"low": k < lo, "mid": (k >= lo) & (k < hi), "high": k >= hi}
-    return {name: (power * m).sum(dim=(-2, -1)).sqrt() for name, m in masks.items()}
+    axes = tuple(range(1, power.ndim))
+    return {name: (power * m).sum(dim=axes).sqrt() for name, m in masks.items()}
 
 
 def count_parameters(model: nn.Module) -> int:

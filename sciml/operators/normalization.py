@@ -55,9 +55,12 @@ class UnitGaussianNormalizer:
         self._mean_on, self._std_on = DeviceCache(), DeviceCache()
 
     def _stats(self, t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        # statistics in the input's floating dtype; integer inputs use the statistics' own
+        # (an integer cast would truncate them)
+        dtype = t.dtype if t.is_floating_point() or t.is_complex() else self.mean.dtype
         return (
-            self._mean_on.get(self.mean, t.device, t.dtype),
-            self._std_on.get(self.std, t.device, t.dtype),
+            self._mean_on.get(self.mean, t.device, dtype),
+            self._std_on.get(self.std, t.device, dtype),
         )
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:

@@ -3,6 +3,7 @@ field metrics, and the paper's optimiser (Adam, weight decay 1e-4, StepLR)."""
 
 from __future__ import annotations
 
+import itertools
 import numbers
 import time
 from collections.abc import Callable
@@ -44,6 +45,10 @@ def rollout(model: nn.Module, x: torch.Tensor, steps: int) -> torch.Tensor:
     cur = x
     while made < steps:
         p = model(cur)
+        if p.ndim < 2 or p.shape[1] < 1:  # no new frame: the loop would never end
+            raise ValueError(
+                f"model: expected (B, T_out >= 1, *S) predicted frames, got shape {tuple(p.shape)}"
+            )
         preds.append(p)
         made += p.shape[1]
         cur = torch.cat([cur, p], dim=1)[:, -t_in:]
@@ -111,6 +116,20 @@ class OperatorTrainConfig:
         return self.weight_decay / self.batch_size if self.sum_loss_decay else self.weight_decay
 
 
+_TRAINER_DTYPES = ("float32", "float64", "float16", "bfloat16")
+
+
+def _train_dtype(model: nn.Module) -> str:
+    """The Trainer ``dtype`` that keeps ``model`` in its own precision: the real dtype of its
+    first floating (or complex) parameter or buffer, when the Trainer supports it; else
+    ``"float32"`` (the Trainer casts the model and the floating inputs to this dtype)."""
+    for t in itertools.chain(model.parameters(), model.buffers()):
+        if t.is_floating_point() or t.is_complex():
+            name = str(t.real.dtype if t.is_complex() else t.dtype).removeprefix("torch.")
+            return name if name in _TRAINER_DTYPES else "float32"
+    return "float32"
+
+
 def _check_schedule(cfg: OperatorTrainConfig) -> None:
     """The StepLR fields, which Trainer does not see: ``step_size`` int >= 1, ``gamma`` > 0."""
     check_positive_int("step_size", cfg.step_size)
@@ -130,6 +149,9 @@ def fit_operator(
     out_dir: Any = None,
 ) -> tuple[Trainer, list[dict[str, Any]]]:
     """Train ``model`` with the shared Trainer and the paper's recipe.
+
+    The model trains on ``config.device`` in its own floating precision (a float64 model stays
+    float64; the inputs are cast to it).
 
     Args:
         denormalize: maps normalised outputs back to physical units; the loss and metrics are
@@ -155,6 +177,7 @@ def fit_operator(
         grad_clip=cfg.grad_clip,
         seed=cfg.seed,
         device=cfg.device,
+        dtype=_train_dtype(model),
         progress=cfg.progress,
         out_dir=out_dir,
         checkpoint_every=None if out_dir is None else 0,
@@ -194,16 +217,20 @@ def fit_for_time(
 
     One optimiser and scheduler persist across the epochs, so this equals an uninterrupted
     run stopped at the budget (used for same-time model comparisons). The shuffling seed of
-    epoch ``e`` is ``config.seed + e``.
+    epoch ``e`` is ``config.seed + e``. The model trains on ``config.device`` in its own
+    floating precision.
 
     Args:
         clock: ``"wall"`` (``time.perf_counter``), ``"process"`` (CPU seconds of this process,
             ``time.process_time``: fair between models when the machine is shared and the run
             is single-threaded) or a callable returning seconds.
         budget_schedule: ``False``: StepLR every ``config.step_size`` epochs (the paper's
-            schedule). ``True``: the paper's schedule compressed to the budget — 500 epochs with
-            a step every 100 become ``lr · gamma^⌊k · spent / budget⌋`` at the start of each
-            epoch, with ``k = config.epochs // config.step_size`` steps.
+            schedule). ``True``: the paper's schedule compressed to the budget — StepLR over
+            ``config.epochs`` epochs with the epoch count replaced by the fraction of the budget
+            spent: ``lr · gamma^⌊(epochs / step_size) · spent / budget⌋``, set at the start of
+            each round (500 epochs with a step every 100: halvings at 20, 40, 60 and 80 % of
+            the budget).
+        rounds_per_epoch: ``k`` in [1, len(train_ds)]; the parts differ in size by at most one.
 
     Returns:
         ``(trainer, history)``: the last round's Trainer (use ``.evaluate``/``.predict``) and
@@ -212,7 +239,11 @@ def fit_for_time(
     """
     cfg = config or OperatorTrainConfig()
     _check_schedule(cfg)
-    if not (isinstance(budget_s, (int, float)) and budget_s > 0):
+    for name, val in (("epochs", cfg.epochs), ("max_epochs", max_epochs)):
+        if name == "epochs" or val is not None:  # no epoch at all ended in an AssertionError
+            if isinstance(val, bool) or not isinstance(val, numbers.Integral) or val < 1:
+                raise ValueError(f"{name}: expected an int >= 1, got {val!r}")
+    if isinstance(budget_s, bool) or not (isinstance(budget_s, numbers.Real) and budget_s > 0):
         raise ValueError(f"budget_s: expected seconds > 0, got {budget_s!r}")
     clocks = {"wall": time.perf_counter, "process": time.process_time}
     if callable(clock):
@@ -227,13 +258,13 @@ def fit_for_time(
             f"rounds_per_epoch: expected an int in [1, {len(train_ds)}], got {rounds_per_epoch!r}"
         )
     limit = (cfg.epochs if max_epochs is None else max_epochs) * k
+    dtype = _train_dtype(model)  # before the first Trainer casts the model
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.adam_weight_decay)
     sched = (
         None
         if budget_schedule
         else torch.optim.lr_scheduler.StepLR(opt, step_size=cfg.step_size, gamma=cfg.gamma)
     )
-    n_steps = max(cfg.epochs // cfg.step_size, 1)
     loss = RelativeL2Loss(denormalize, per_frame=autoregressive)
     step_fn = rollout_step_fn if autoregressive else None
     metrics = field_metrics(denormalize)
@@ -243,8 +274,8 @@ def fit_for_time(
     parts: list[torch.Tensor] = []
     while len(history) < limit and (not history or spent < budget_s):
         r = len(history)
-        if budget_schedule:
-            stage = min(int(n_steps * spent / budget_s), n_steps)
+        if budget_schedule:  # StepLR's lr at epoch ``epochs · spent / budget``
+            stage = int(cfg.epochs * spent / (cfg.step_size * budget_s))
             for group in opt.param_groups:
                 group["lr"] = cfg.lr * cfg.gamma**stage
         if k == 1:
@@ -252,7 +283,8 @@ def fit_for_time(
         else:
             if r % k == 0:  # a new epoch: a fresh permutation, cut into k parts
                 g = torch.Generator().manual_seed(cfg.seed + r // k)
-                parts = list(torch.randperm(len(train_ds), generator=g).chunk(k))
+                # tensor_split always gives k parts (chunk gives fewer when ceil(n/k)·(k−1) ≥ n)
+                parts = list(torch.randperm(len(train_ds), generator=g).tensor_split(k))
             data = Subset(train_ds, parts[r % k].tolist())
         tcfg = TrainerConfig(
             epochs=1,
@@ -260,6 +292,7 @@ def fit_for_time(
             grad_clip=cfg.grad_clip,
             seed=cfg.seed + r,
             device=cfg.device,
+            dtype=dtype,
             progress=cfg.progress,
             checkpoint_every=None,
         )
