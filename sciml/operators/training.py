@@ -96,6 +96,9 @@ class OperatorTrainConfig:
     a batch mean. Adam is invariant to the scale of the loss except for the L2 weight-decay term,
     so the optimiser gets ``weight_decay / batch_size`` (True, same updates as the paper's code)
     or ``weight_decay`` as given (False).
+
+    ``device``: where training runs; ``None`` (default) keeps the model where it is (the device of
+    its first parameter or buffer, the CPU for a model without any).
     """
 
     epochs: int = 500
@@ -106,7 +109,7 @@ class OperatorTrainConfig:
     gamma: float = 0.5
     grad_clip: float | None = None
     seed: int = 0
-    device: str = "cpu"
+    device: str | None = None
     progress: bool = True
     sum_loss_decay: bool = True
 
@@ -130,6 +133,15 @@ def _train_dtype(model: nn.Module) -> str:
     return "float32"
 
 
+def _train_device(model: nn.Module, cfg: OperatorTrainConfig) -> str:
+    """``cfg.device``, or the device the model lives on when it is ``None``."""
+    if cfg.device is not None:
+        return cfg.device
+    for t in itertools.chain(model.parameters(), model.buffers()):
+        return str(t.device)
+    return "cpu"
+
+
 def _check_schedule(cfg: OperatorTrainConfig) -> None:
     """The StepLR fields, which Trainer does not see: ``step_size`` int >= 1, ``gamma`` > 0."""
     check_positive_int("step_size", cfg.step_size)
@@ -150,8 +162,8 @@ def fit_operator(
 ) -> tuple[Trainer, list[dict[str, Any]]]:
     """Train ``model`` with the shared Trainer and the paper's recipe.
 
-    The model trains on ``config.device`` in its own floating precision (a float64 model stays
-    float64; the inputs are cast to it).
+    The model trains on ``config.device`` (default: where it is) in its own floating precision
+    (a float64 model stays float64; the inputs are cast to it).
 
     Args:
         denormalize: maps normalised outputs back to physical units; the loss and metrics are
@@ -176,7 +188,7 @@ def fit_operator(
         batch_size=cfg.batch_size,
         grad_clip=cfg.grad_clip,
         seed=cfg.seed,
-        device=cfg.device,
+        device=_train_device(model, cfg),
         dtype=_train_dtype(model),
         progress=cfg.progress,
         out_dir=out_dir,
@@ -217,8 +229,8 @@ def fit_for_time(
 
     One optimiser and scheduler persist across the epochs, so this equals an uninterrupted
     run stopped at the budget (used for same-time model comparisons). The shuffling seed of
-    epoch ``e`` is ``config.seed + e``. The model trains on ``config.device`` in its own
-    floating precision.
+    epoch ``e`` is ``config.seed + e``. The model trains on ``config.device`` (default:
+    where it is) in its own floating precision.
 
     Args:
         clock: ``"wall"`` (``time.perf_counter``), ``"process"`` (CPU seconds of this process,
@@ -259,6 +271,7 @@ def fit_for_time(
         )
     limit = (cfg.epochs if max_epochs is None else max_epochs) * k
     dtype = _train_dtype(model)  # before the first Trainer casts the model
+    device = _train_device(model, cfg)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.adam_weight_decay)
     sched = (
         None
@@ -291,7 +304,7 @@ def fit_for_time(
             batch_size=cfg.batch_size,
             grad_clip=cfg.grad_clip,
             seed=cfg.seed + r,
-            device=cfg.device,
+            device=device,
             dtype=dtype,
             progress=cfg.progress,
             checkpoint_every=None,

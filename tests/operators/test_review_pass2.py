@@ -216,3 +216,31 @@ def test_encoding_integer_input_uses_the_floating_statistics():
     np.testing.assert_allclose(
         norm.decode(xi).numpy(), xi.numpy() * (std + 1e-5) + mean, rtol=1e-12
     )
+
+
+def test_default_device_is_where_the_model_lives():
+    """``OperatorTrainConfig.device`` used to default to "cpu": a CUDA model handed to
+    ``fit_operator`` / ``fit_for_time`` without ``device=`` was moved to the CPU."""
+    from sciml.operators.training import _train_device
+
+    meta = torch.nn.Conv2d(1, 1, 1).to("meta")  # stands in for an accelerator
+    assert _train_device(meta, OperatorTrainConfig()) == "meta"
+    assert _train_device(meta, OperatorTrainConfig(device="cpu")) == "cpu"
+    assert _train_device(torch.nn.Identity(), OperatorTrainConfig()) == "cpu"  # no tensors
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("entry", ["fit_operator", "fit_for_time"])
+def test_cuda_model_trains_on_cuda_by_default(entry):
+    if not torch.cuda.is_available():
+        pytest.skip("needs CUDA")
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(6, 1, 5, 5, generator=g)
+    ds = TensorDataset(x, 2 * x + 0.1)
+    model = torch.nn.Conv2d(1, 1, 1).to("cuda")
+    cfg = OperatorTrainConfig(epochs=2, batch_size=3, progress=False)
+    if entry == "fit_operator":
+        fit_operator(model, ds, None, cfg)
+    else:
+        fit_for_time(model, ds, 1e9, cfg, max_epochs=2)
+    assert next(model.parameters()).device.type == "cuda"
