@@ -216,6 +216,17 @@ def kernel_toeplitz(spec: SpectralKernel, params: dict, x, order: int = 0, activ
     if n < 2:  # one point: the only lag is 0 (the spacing (x[-1] − x[0]) / 0 would be NaN)
         return kernel_1d(spec, params, jnp.zeros((n, n), dtype=x.dtype), order, active)
     h = (x[-1] - x[0]) / (n - 1)
+    if not isinstance(x, jax.core.Tracer):  # concrete grid: check it (under jit it cannot be)
+        xs = np.asarray(x)
+        step = np.diff(xs.astype(np.float64))
+        # rounding of the stored points: a few ulps of the largest |x| in x's own precision
+        tol = 64 * np.finfo(xs.dtype if xs.dtype.kind == "f" else np.float64).eps
+        h0 = (float(xs[-1]) - float(xs[0])) / (n - 1)  # h itself may be staged out under jit
+        if not np.all(np.abs(step - h0) <= tol * float(np.abs(xs).max())):
+            raise ValueError(
+                f"x: kernel_toeplitz needs a uniform grid, got spacings in [{step.min():.6g}, "
+                f"{step.max():.6g}]; use kernel_matrix for other points"
+            )
     lags = jnp.arange(-(n - 1), n)
     vals = kernel_1d(spec, params, lags * h, order, active)
     idx = jnp.arange(n)[:, None] - jnp.arange(n)[None, :] + (n - 1)

@@ -221,3 +221,21 @@ def test_predict_of_no_points_and_relative_l2_of_a_zero_solution() -> None:
     zsol = GPHMSolver(zero, GPHMConfig(num_components=2, outer_iters=2)).solve()
     with pytest.raises(ValueError, match="exact solution is zero"):
         zsol.relative_l2(20)
+
+
+def test_toeplitz_kernel_rejects_a_non_uniform_grid_and_matches_dense_on_uniform_ones() -> None:
+    spec = SpectralKernel("gm", 3)
+    params = spec.init_params(1.0)
+    with jax.enable_x64(True):
+        cheb = jnp.cos(jnp.linspace(0, math.pi, 9))[::-1]
+        with pytest.raises(ValueError, match="uniform grid"):
+            kernel_toeplitz(spec, params, cheb)
+        # a uniform grid in float64 and in float32 (spacings rounded) is accepted, and equals
+        # the dense kernel matrix
+        for dtype in (jnp.float64, jnp.float32):
+            x = jnp.linspace(-3.0, 7.0, 401, dtype=dtype)
+            dense = kernel_matrix(spec, params, x, x)
+            np.testing.assert_allclose(
+                np.asarray(kernel_toeplitz(spec, params, x)), np.asarray(dense), rtol=1e-4,
+                atol=1e-5 * float(jnp.abs(dense).max()),
+            )  # fmt: skip
