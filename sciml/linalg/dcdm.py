@@ -16,6 +16,7 @@ from sciml.linalg.operator import as_matvec, as_rhs, as_x0
 from sciml.linalg.result import SolveResult
 from sciml.linalg.stencil import StencilOperator
 from sciml.linalg.system import PoissonSystem
+from sciml.train import first_floating_tensor
 
 
 @dataclass(frozen=True)
@@ -96,16 +97,6 @@ def _grid_info(A, mask):
     return tuple(fluid.shape), torch.as_tensor(np.flatnonzero(fluid.ravel()))
 
 
-def _first_float_tensor(model) -> torch.Tensor | None:
-    """First floating-point parameter, else buffer, of a torch module (None otherwise)."""
-    if not isinstance(model, torch.nn.Module):
-        return None
-    for t in (*model.parameters(), *model.buffers()):
-        if t.is_floating_point():
-            return t
-    return None
-
-
 class DCDMSolver:
     """DCDM with a direction model ``model``: a torch module mapping (B, 1, *grid) → same, or
     any callable ``r_grid -> q_grid`` (used e.g. for an exact-inverse test "network").
@@ -123,7 +114,7 @@ class DCDMSolver:
     def _model_device(self, r: torch.Tensor):
         """Device and dtype the model's input is built in: those of the module's first floating
         parameter or buffer; the right-hand side's (float64) for tensor-free modules/callables."""
-        t = _first_float_tensor(self.model)
+        t = first_floating_tensor(self.model, complex_ok=False)
         return (t.device, t.dtype) if t is not None else (r.device, r.dtype)
 
     def bias_output(self, shape, device, dtype) -> torch.Tensor:
@@ -165,7 +156,7 @@ class DCDMSolver:
         cfg = self.config
         device = None
         if isinstance(b, np.ndarray):
-            p = _first_float_tensor(self.model)
+            p = first_floating_tensor(self.model, complex_ok=False)
             device = p.device if p is not None else None  # numpy input: solve on the model's device
         b = as_rhs(b, device)
         shape, index = _grid_info(A, mask)

@@ -14,7 +14,7 @@ import torch
 from torch import nn
 from torch.utils.data import Subset
 
-from sciml.train import Trainer, TrainerConfig
+from sciml.train import Trainer, TrainerConfig, first_floating_tensor
 
 from ._common import check_positive_int
 from .metrics import RelativeL2Loss, fourier_band_errors, max_error, nrmse, relative_l2
@@ -126,20 +126,21 @@ def _train_dtype(model: nn.Module) -> str:
     """The Trainer ``dtype`` that keeps ``model`` in its own precision: the real dtype of its
     first floating (or complex) parameter or buffer, when the Trainer supports it; else
     ``"float32"`` (the Trainer casts the model and the floating inputs to this dtype)."""
-    for t in itertools.chain(model.parameters(), model.buffers()):
-        if t.is_floating_point() or t.is_complex():
-            name = str(t.real.dtype if t.is_complex() else t.dtype).removeprefix("torch.")
-            return name if name in _TRAINER_DTYPES else "float32"
-    return "float32"
+    t = first_floating_tensor(model)
+    if t is None:
+        return "float32"
+    name = str(t.real.dtype if t.is_complex() else t.dtype).removeprefix("torch.")
+    return name if name in _TRAINER_DTYPES else "float32"
 
 
 def _train_device(model: nn.Module, cfg: OperatorTrainConfig) -> str:
     """``cfg.device``, or the device the model lives on when it is ``None``."""
     if cfg.device is not None:
         return cfg.device
-    for t in itertools.chain(model.parameters(), model.buffers()):
-        return str(t.device)
-    return "cpu"
+    t = first_floating_tensor(model)
+    if t is None:  # a model without floating tensors: any integer buffer, else the CPU
+        t = next(itertools.chain(model.parameters(), model.buffers()), None)
+    return "cpu" if t is None else str(t.device)
 
 
 def _check_schedule(cfg: OperatorTrainConfig) -> None:

@@ -4,6 +4,7 @@ from . import distributed
 from .checkpoint import atomic_save, load_checkpoint, load_model_state
 from .config import TrainerConfig
 from .metrics_log import JsonlLogger, read_jsonl
+from .module_info import first_floating_tensor
 from .trainer import Trainer
 from .weight_average import WeightAverage
 
@@ -14,6 +15,7 @@ __all__ = [
     "WeightAverage",
     "atomic_save",
     "distributed",
+    "first_floating_tensor",
     "load_checkpoint",
     "load_model_state",
     "read_jsonl",
