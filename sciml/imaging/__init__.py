@@ -6,7 +6,18 @@ from .baselines import low_rank_only, zero_filled
 from .coils import birdcage_maps
 from .finite_diff import FiniteDifference, Gradient, gradient
 from .fourier import MaskedFourier, MultiCoilFourier
-from .linop import Add, Compose, Hstack, Identity, Linop, Scale, Vstack, Zero, power_norm
+from .linop import (
+    Add,
+    Compose,
+    Hstack,
+    Identity,
+    Linop,
+    Scale,
+    Vstack,
+    Zero,
+    lanczos_norm,
+    power_norm,
+)
 from .lps import LPlusS, LPlusSConfig, LPlusSResult
 from .masks import radial_mask, variable_density_mask
 from .metrics import hfen, psnr, psnr_frames, rel_l2, ssim, ssim_frames
@@ -57,6 +68,7 @@ __all__ = [
     "hfen",
     "low_rank_only",
     "nuclear_norm",
+    "lanczos_norm",
     "power_norm",
     "project_l2_ball",
     "project_linf_ball",

@@ -7,7 +7,8 @@ the tensors they were built from, e.g. a sampling mask).
 
 Algebra: ``A @ B`` (composition), ``A + B``, ``A - B``, ``c * A``, ``A.H``, ``A.N = A.H @ A``,
 :class:`Vstack` (``[A; B] x = (A x, B x)``), :class:`Hstack` (``[A, B] (u, v) = A u + B v``), and
-:func:`power_norm` for the spectral norm ``||A||`` by power iteration on ``A.N``.
+:func:`lanczos_norm` (the default of :meth:`Linop.norm`) and :func:`power_norm` for the spectral
+norm ``||A||`` from ``A.N``.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import torch
+from scipy.linalg import eigh_tridiagonal
 
 from . import _vec
 from ._vec import Shape, Vec, is_block_shape
@@ -91,9 +93,16 @@ class Linop:
         """Normal operator ``A^H A`` (``ishape -> ishape``)."""
         return self._normal_linop()
 
-    def norm(self, n_iter: int = 50, tol: float = 1e-8, seed: int = 0, **kw) -> float:
-        """Spectral norm estimate by power iteration, see :func:`power_norm`."""
-        return power_norm(self, n_iter=n_iter, tol=tol, seed=seed, **kw)
+    def norm(
+        self, n_iter: int = 50, tol: float = 1e-8, seed: int = 0, method: str = "lanczos", **kw
+    ) -> float:
+        """Spectral norm estimate from ``n_iter`` products with ``A.N``: ``method="lanczos"``
+        (:func:`lanczos_norm`, default) or ``"power"`` (:func:`power_norm`)."""
+        if method == "lanczos":
+            return lanczos_norm(self, n_iter=n_iter, tol=tol, seed=seed, **kw)
+        if method == "power":
+            return power_norm(self, n_iter=n_iter, tol=tol, seed=seed, **kw)
+        raise ValueError(f"Linop.norm: method must be 'lanczos' or 'power', got {method!r}")
 
     def __matmul__(self, other):
         if isinstance(other, Linop):
@@ -307,3 +316,63 @@ def power_norm(
             break
         lam = lam_new
     return float(lam) ** 0.5
+
+
+def lanczos_norm(
+    op: Linop,
+    n_iter: int = 50,
+    tol: float = 1e-8,
+    seed: int = 0,
+    dtype: torch.dtype = torch.complex128,
+    device: torch.device | str | None = None,
+) -> float:
+    """Spectral norm ``||op||_2`` by Lanczos on ``op.N`` from a seeded random start.
+
+    Returns the square root of the largest Ritz value of the ``k``-step Lanczos tridiagonal
+    (``k <= n_iter`` products with ``op.N``). Like power iteration it is a lower bound (up to
+    rounding: Ritz values interlace the spectrum), but its error decays like
+    ``exp(-4k sqrt(gap))`` instead of ``exp(-2k gap)``: on the clustered spectra of finite-difference
+    operators 50 steps come within ~0.05 % of ``||op||`` where power iteration stops ~1 % short.
+    Plain three-term recurrence (no re-orthogonalisation, three vectors in memory): lost
+    orthogonality only duplicates converged Ritz values, the largest stays a valid estimate.
+    Stops when the largest Ritz value changes by less than ``tol`` (relative) or on an invariant
+    subspace (then exact).
+    """
+    if n_iter < 1:
+        raise ValueError(f"lanczos_norm: n_iter must be >= 1, got {n_iter}")
+    gen = torch.Generator().manual_seed(int(seed))
+    v = _vec.randn(op.ishape, dtype, device or "cpu", gen)
+    v = _vec.scale(v, 1.0 / _vec.norm(v))
+    normal = op.N
+    alpha: list[float] = []
+    beta: list[float] = []
+    v_prev = None
+    lam = 0.0
+    scale = 0.0  # running size of op.N (largest |alpha|, beta): the breakdown test is scale-free
+    for k in range(n_iter):
+        w = normal._apply(v)
+        alpha.append(float(_vec.vdot(v, w).real))
+        w = _vec.axpby(1.0, w, -alpha[-1], v)
+        if v_prev is not None:
+            w = _vec.axpby(1.0, w, -beta[-1], v_prev)
+        b = _vec.norm(w)
+        scale = max(scale, abs(alpha[-1]), b)
+        if k == 0:
+            lam_new = alpha[0]
+        else:
+            lam_new = float(
+                eigh_tridiagonal(
+                    np.array(alpha),
+                    np.array(beta),
+                    eigvals_only=True,
+                    select="i",
+                    select_range=(k, k),
+                )[0]
+            )
+        converged = k > 0 and abs(lam_new - lam) <= tol * abs(lam_new)
+        lam = lam_new
+        if converged or b <= 1e-12 * scale:
+            break
+        beta.append(b)
+        v_prev, v = v, _vec.scale(w, 1.0 / b)
+    return max(lam, 0.0) ** 0.5

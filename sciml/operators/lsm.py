@@ -88,6 +88,8 @@ class _TrigTransition(torch.autograd.Function):
     The basis is built once (one sin and one cos pass), the weighted sum and both gradients are
     batched matrix products over the channel axis; autograd of the plain expression would
     evaluate sin/cos again in the backward and run several elementwise passes over the basis.
+    Under ``create_graph=True`` (gradient penalties, physics losses, Hessian-vector products) the
+    backward recomputes the basis from ``x`` with tracked operations, so higher derivatives exist.
     """
 
     @staticmethod
@@ -100,14 +102,17 @@ class _TrigTransition(torch.autograd.Function):
         basis = x.new_empty(c, 2 * nb, m)
         torch.sin(arg, out=basis[:, :nb])
         torch.cos(arg, out=basis[:, nb:])
-        ctx.save_for_backward(basis, weight, k)
+        ctx.save_for_backward(basis, x, weight, k)
         return torch.baddbmm(x.unsqueeze(1), weight.unsqueeze(1), basis).squeeze(1)
 
     @staticmethod
-    @torch.autograd.function.once_differentiable
     def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
-        basis, weight, k = ctx.saved_tensors
+        basis, x, weight, k = ctx.saved_tensors
         nb = k.numel()
+        if torch.is_grad_enabled():
+            # create_graph=True: the saved basis carries no graph, rebuild it from x
+            arg = k.view(1, nb, 1) * x.unsqueeze(1)
+            basis = torch.cat([torch.sin(arg), torch.cos(arg)], dim=1)
         gx = gw = None
         if ctx.needs_input_grad[1]:
             gw = torch.bmm(basis, grad.unsqueeze(-1)).squeeze(-1)

@@ -99,6 +99,9 @@ class OperatorTrainConfig:
 
     ``device``: where training runs; ``None`` (default) keeps the model where it is (the device of
     its first parameter or buffer, the CPU for a model without any).
+
+    ``drop_last``: drop each epoch's last incomplete batch (LSM / U-Net on grids <= 16 per side
+    cannot train on a batch of one: BatchNorm at their 1×1 coarsest level).
     """
 
     epochs: int = 500
@@ -112,6 +115,7 @@ class OperatorTrainConfig:
     device: str | None = None
     progress: bool = True
     sum_loss_decay: bool = True
+    drop_last: bool = False
 
     @property
     def adam_weight_decay(self) -> float:
@@ -188,6 +192,7 @@ def fit_operator(
         epochs=cfg.epochs,
         batch_size=cfg.batch_size,
         grad_clip=cfg.grad_clip,
+        drop_last=cfg.drop_last,
         seed=cfg.seed,
         device=_train_device(model, cfg),
         dtype=_train_dtype(model),
@@ -304,6 +309,7 @@ def fit_for_time(
             epochs=1,
             batch_size=cfg.batch_size,
             grad_clip=cfg.grad_clip,
+            drop_last=cfg.drop_last,
             seed=cfg.seed + r,
             device=device,
             dtype=dtype,

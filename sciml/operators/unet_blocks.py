@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 
 import torch
@@ -144,5 +145,16 @@ class _UNetOperator(nn.Module):
         sizes = tuple(x.shape[2:])
         x = channels_last_linear(self.fc0, torch.cat([x, grid_channels(x)], dim=1))
         x, padded = pad_to_multiple(x, self.PAD_MULTIPLE)
+        if self.training and x.shape[0] * math.prod(p // self.PAD_MULTIPLE for p in padded) == 1:
+            # BatchNorm at the coarsest level would see one value per channel (torch's message
+            # names neither the model nor a remedy)
+            raise ValueError(
+                f"{type(self).__name__}: in training mode a batch of one on a grid of "
+                f"{sizes} (padded to {padded}) leaves one value per channel for BatchNorm at the "
+                f"coarsest U-Net level ({'x'.join('1' * len(padded))}); use batches of >= 2 "
+                "(e.g. drop_last=True in OperatorTrainConfig / TrainerConfig when the last batch "
+                "has one sample), a grid larger than "
+                f"{self.PAD_MULTIPLE}, or model.eval() for inference"
+            )
         x = crop(self.outc(self.unet(x, self._processors(padded))), sizes)
         return channels_last_linear(self.fc2, F.gelu(channels_last_linear(self.fc1, x)))
