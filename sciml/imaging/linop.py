@@ -285,6 +285,15 @@ class Hstack(Linop):
         return Vstack([op.H for op in self.ops])
 
 
+def _unit_start(op: Linop, n_iter: int, seed: int, dtype, device, name: str) -> Vec:
+    """Seeded random unit block vector on ``op.ishape`` (checks ``n_iter`` for ``name``)."""
+    if n_iter < 1:
+        raise ValueError(f"{name}: n_iter must be >= 1, got {n_iter}")
+    gen = torch.Generator().manual_seed(int(seed))
+    x = _vec.randn(op.ishape, dtype, device or "cpu", gen)
+    return _vec.scale(x, 1.0 / _vec.norm(x))
+
+
 def power_norm(
     op: Linop,
     n_iter: int = 50,
@@ -298,11 +307,7 @@ def power_norm(
     Returns ``sqrt(lambda_max(op^H op))``; stops when the eigenvalue estimate changes by less than
     ``tol`` (relative). The estimate is a lower bound that converges from below.
     """
-    if n_iter < 1:
-        raise ValueError(f"power_norm: n_iter must be >= 1, got {n_iter}")
-    gen = torch.Generator().manual_seed(int(seed))
-    x = _vec.randn(op.ishape, dtype, device or "cpu", gen)
-    x = _vec.scale(x, 1.0 / _vec.norm(x))
+    x = _unit_start(op, n_iter, seed, dtype, device, "power_norm")
     normal = op.N
     lam = 0.0
     for _ in range(n_iter):
@@ -338,11 +343,7 @@ def lanczos_norm(
     Stops when the largest Ritz value changes by less than ``tol`` (relative) or on an invariant
     subspace (then exact).
     """
-    if n_iter < 1:
-        raise ValueError(f"lanczos_norm: n_iter must be >= 1, got {n_iter}")
-    gen = torch.Generator().manual_seed(int(seed))
-    v = _vec.randn(op.ishape, dtype, device or "cpu", gen)
-    v = _vec.scale(v, 1.0 / _vec.norm(v))
+    v = _unit_start(op, n_iter, seed, dtype, device, "lanczos_norm")
     normal = op.N
     alpha: list[float] = []
     beta: list[float] = []
