@@ -73,10 +73,16 @@ def as_x0(x0, n: int, device) -> torch.Tensor:
 
 
 def _as_vector(v, name: str, what: str, device) -> torch.Tensor:
-    if isinstance(v, np.ndarray):
-        v = torch.from_numpy(v)
+    if isinstance(v, np.ndarray) and not np.iscomplexobj(v):
+        # a copy in native byte order and positive strides when needed (torch.from_numpy
+        # refuses reversed views and big-endian arrays)
+        v = torch.from_numpy(np.ascontiguousarray(v, dtype=v.dtype.newbyteorder("=")))
+    elif isinstance(v, np.ndarray):
+        v = torch.from_numpy(v.astype(np.complex128))
     if not isinstance(v, torch.Tensor):
         raise TypeError(f"{name}: expected a numpy array or torch tensor, got {type(v).__name__}")
+    if v.is_complex():  # casting to float64 would drop the imaginary part
+        raise TypeError(f"{name}: expected a real {what}, got complex dtype {v.dtype}")
     if v.ndim != 1:
         raise ValueError(
             f"{name}: expected a 1-D vector over the unknowns, got shape {tuple(v.shape)}"

@@ -33,6 +33,20 @@ def _smooth_init(t: torch.Tensor, R: int, ell: float, gen: torch.Generator) -> t
     return math.sqrt(2.0 / J) * (feats * a).sum(-1)
 
 
+def _initial_tau(y: torch.Tensor, cfg: FunBaTConfig) -> float:
+    """Initial E[τ] = 1 / (init_noise_ratio · var(y)).
+
+    For (nearly) constant data, var(y) ≤ 1e-6 · mean(y²) (the model has no offset, so the
+    signal is not small there), it is instead (a0 + N/2) / b0, the largest value the τ update
+    can produce: the former 1 / max(ratio · var(y), 1e-12) gave E[τ] up to 1e12, and a float32
+    fit then broke down in its first Kalman pass (I + QΛ numerically singular)."""
+    N = y.shape[0]
+    var_y = float(y.var()) if N > 1 else 1.0
+    if var_y <= 1e-6 * float((y * y).mean()):
+        return (cfg.a0 + 0.5 * N) / cfg.b0
+    return 1.0 / max(cfg.init_noise_ratio * var_y, 1e-12)
+
+
 class CEPModel:
     """Base class; subclasses define the core-dependent parts (see FunBaT, FunBaTCP)."""
 
@@ -123,8 +137,7 @@ class CEPModel:
         # per mode: entries sorted by that mode's state, for contiguous per-state segment sums
         self._order = [torch.argsort(inv, stable=True) for inv in self._inv]
         self._init_core(gen)
-        var_y = float(yv.var()) if N > 1 else 1.0
-        self.tau = 1.0 / max(cfg.init_noise_ratio * var_y, 1e-12)
+        self.tau = _initial_tau(yv, cfg)
         self._y = yv
         self.history = []
         for epoch in range(cfg.epochs):

@@ -51,7 +51,8 @@ class FunBaTConfig:
         init_scale: amplitude of the random smooth initial posterior means of the factors.
         init_var: initial posterior variance of the factors, as a fraction of the prior variance
             (small: the first sweep then acts like ALS instead of shrinking everything to zero).
-        init_noise_ratio: initial noise variance 1/E[τ] as a fraction of var(y).
+        init_noise_ratio: initial noise variance 1/E[τ] as a fraction of var(y) (for constant
+            data, var(y) ≤ 1e-6·mean(y²), E[τ] starts at (a0 + N/2)/b0 instead).
         seed: seed of the random initialisation.
         chunk_size: entries processed at once (bounds the temporary memory).
     """
