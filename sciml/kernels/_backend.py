@@ -8,6 +8,7 @@ users never pay for it.
 from __future__ import annotations
 
 import sys
+import warnings
 from typing import Any
 
 import numpy as np
@@ -163,6 +164,11 @@ class _NumpyLike:
     def lu_solve(self, lu: Any, b: Array) -> Array:
         return self.sla.lu_solve(lu, b)
 
+    def lu_singular(self, lu: Any) -> bool:
+        """True if the LU factors have a zero or non-finite pivot (the matrix is singular)."""
+        pivots = self.xp.diagonal(lu[0])
+        return not bool(self.xp.all(self.xp.isfinite(pivots) & (pivots != 0)))
+
     def cholesky_succeeded(self, l_factor: Array) -> bool:
         return self.all_finite(l_factor)
 
@@ -188,6 +194,13 @@ class _NumpyBackend(_NumpyLike):
             return np.linalg.cholesky(a)
         except np.linalg.LinAlgError:
             return np.full_like(a, np.nan)
+
+    def lu_factor(self, a: Array) -> Any:
+        # a singular matrix is reported by ``lu_singular`` (a ValueError naming the factor)
+        # instead of SciPy's LinAlgWarning followed by an error about NaNs in lu_solve
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", self.sla.LinAlgWarning)
+            return self.sla.lu_factor(a)
 
 
 class _JaxBackend(_NumpyLike):
@@ -331,10 +344,20 @@ class _TorchBackend:
         return self.torch.cholesky_solve(b, l_factor)
 
     def lu_factor(self, a: Array) -> Any:
-        return self.torch.linalg.lu_factor(a)
+        # ``_ex``: a singular matrix is reported by ``lu_singular`` (a ValueError naming the
+        # factor) instead of a RuntimeError from inside torch
+        lu, pivots, _ = self.torch.linalg.lu_factor_ex(a)
+        return lu, pivots
 
     def lu_solve(self, lu: Any, b: Array) -> Array:
         return self.torch.linalg.lu_solve(lu[0], lu[1], b)
+
+    def lu_singular(self, lu: Any) -> bool:
+        """True if the LU factors have a zero or non-finite pivot (the matrix is singular)."""
+        pivots = lu[0].diagonal()
+        if pivots.device.type == "meta":  # no values to inspect (shape/device propagation)
+            return False
+        return not bool((self.torch.isfinite(pivots) & (pivots != 0)).all())
 
     def cholesky_succeeded(self, l_factor: Array) -> bool:
         return self.all_finite(l_factor)
@@ -350,7 +373,8 @@ class _TorchBackend:
         return float(x.detach().abs().max())
 
     def min(self, x: Array) -> Array:
-        return x.min()
+        """The smallest entry, detached (read as a number for checks, never differentiated)."""
+        return x.detach().min()
 
 
 _CACHE: dict[str, Any] = {}

@@ -168,13 +168,22 @@ def multi_mode_product(
     ``modes`` defaults to the trailing ``len(mats)`` axes of ``x`` in order, so leading axes act as a
     batch (``x`` of shape ``(batch, R_1, ..., R_d)`` with ``mats[i]`` of shape ``(n_i, R_i)``).
     """
+    check_array(x, "x")
     if len(mats) == 0:
         raise ValueError("mats must hold at least one matrix")
     ndim = len(x.shape)
     if modes is None:
+        if len(mats) > ndim:
+            raise ValueError(
+                f"x of shape {tuple(x.shape)} has {ndim} axes, fewer than the {len(mats)} "
+                "matrices in mats (pass modes to choose the axes)"
+            )
         modes = list(range(ndim - len(mats), ndim))
     if len(modes) != len(mats):
         raise ValueError(f"got {len(mats)} matrices but {len(modes)} modes")
+    for m in modes:
+        if not -ndim <= m < ndim:
+            raise ValueError(f"mode {m} out of range for x of shape {tuple(x.shape)}")
     if len({m % ndim for m in modes}) != len(modes):
         raise ValueError(f"modes must be distinct axes of x, got {list(modes)}")
     for A, mode in zip(mats, modes):
@@ -188,8 +197,11 @@ def _sym_tol(a: Array) -> float:
     return 1e-5 if low_precision else 1e-10
 
 
-def _factorise(be: Any, a: Array, assume: str) -> Callable[[Array], Array]:
-    """A function ``B -> A^{-1} B`` using Cholesky for SPD/HPD factors, LU otherwise."""
+def _factorise(be: Any, a: Array, assume: str, name: str) -> Callable[[Array], Array]:
+    """A function ``B -> A^{-1} B`` using Cholesky for SPD/HPD factors, LU otherwise.
+
+    A singular factor (a zero pivot in LU) is a ValueError naming it, outside JAX tracing (under
+    tracing the solve gives inf/NaN, as ``kron_logdet`` gives -inf)."""
     use_chol = assume == "spd"
     if assume == "auto" and not is_traced(a):
         use_chol = be.max_abs(a - be.conj_t(a)) <= _sym_tol(a) * max(be.max_abs(a), 1e-300)
@@ -198,8 +210,13 @@ def _factorise(be: Any, a: Array, assume: str) -> Callable[[Array], Array]:
         if is_traced(a) or be.cholesky_succeeded(l_factor):
             return lambda b: be.cho_solve(l_factor, b)
         if assume == "spd":
-            raise ValueError("a factor declared SPD (assume='spd') is not positive definite")
+            raise ValueError(f"{name}, declared SPD (assume='spd'), is not positive definite")
     lu = be.lu_factor(a)
+    if not is_traced(a) and be.lu_singular(lu):
+        raise ValueError(
+            f"{name} (shape {tuple(a.shape)}) is singular: its LU factorisation has a zero pivot, "
+            "so the Kronecker product has no inverse"
+        )
     return lambda b: be.lu_solve(lu, b)
 
 
@@ -216,7 +233,8 @@ def kron_solve(
     ``assume="auto"`` uses Cholesky for factors that are Hermitian to rounding and positive
     definite (falling back to LU if Cholesky fails), and LU otherwise; under JAX tracing, where values
     cannot be inspected, ``"auto"`` means LU. ``b`` has shape ``(..., N)`` or ``(..., n_1, ..., n_d)``.
-    Integer inputs are solved in float64 (in every library).
+    Integer inputs are solved in float64 (in every library). A singular factor is a ValueError
+    naming it (outside JAX tracing, where the result holds inf/NaN instead).
     """
     check_factors(factors, square=True)
     if assume not in ("auto", "spd", "general"):
@@ -230,7 +248,7 @@ def kron_solve(
             check_finite(a, f"factors[{i}]")
     (b, *mats), _ = _promote(be, [b, *mats], inexact=True)
     sizes = tuple(int(a.shape[0]) for a in mats)
-    ops = [_factorise(be, a, assume) for a in mats]
+    ops = [_factorise(be, a, assume, f"factors[{i}]") for i, a in enumerate(mats)]
     return _kron_apply(ops, sizes, sizes, b, layout, "b")
 
 
@@ -255,7 +273,7 @@ def kron_logdet(factors: Sequence[Array]) -> Array:
     Raises ValueError for a singular factor (outside JAX tracing, where ``-inf`` is returned).
     """
     sign, logabs = kron_slogdet(factors)
-    if not is_traced(logabs) and not math.isfinite(float(logabs)):
+    if not is_traced(logabs) and not backend(logabs).all_finite(logabs):  # no float(): grads
         raise ValueError("a factor is singular: log|det| is -inf")
     return logabs
 

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from typing import Any, Literal
 
 from ._backend import Array, backend
-from ._checks import check_finite
+from ._checks import check_array, check_finite
 
 
 def _along_last(be: Any, x: Array, axis: int, fn: Any) -> Array:
@@ -104,6 +104,7 @@ def poisson_dst(
     Returns:
         ``u`` with the shape and (floating) dtype of ``f``.
     """
+    check_array(f, "f")
     be = backend(f)
     if bc not in ("dirichlet", "neumann"):
         raise ValueError(f"bc must be 'dirichlet' or 'neumann', got {bc!r}")
