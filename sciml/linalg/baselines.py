@@ -71,5 +71,7 @@ def solve_dst(system: PoissonSystem, b) -> SolveResult:
     t0 = time.perf_counter()
     u = poisson_dst(b.reshape(system.shape), system.spacing, bc="dirichlet").reshape(-1)
     t = time.perf_counter() - t0
-    rel = float(np.linalg.norm(b.numpy() - system.A @ u.numpy()) / np.linalg.norm(b.numpy()))
+    res_norm = float(np.linalg.norm(b.numpy() - system.A @ u.numpy()))
+    b_norm = float(np.linalg.norm(b.numpy()))
+    rel = res_norm / b_norm if b_norm > 0 else res_norm  # b = 0: absolute (0 for u = 0)
     return SolveResult(u, True, 1, [1.0, rel], [0.0, t], 0.0, "dst")

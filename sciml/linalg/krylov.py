@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 
@@ -56,6 +57,11 @@ def pcg(
     for k in range(1, int(maxiter) + 1):
         Ap = matvec(p)
         pAp = torch.dot(p, Ap)
+        if not math.isfinite(pAp.item()):  # NaN would never converge nor break down
+            raise FloatingPointError(
+                f"{name}: p·Ap is {pAp.item()} at iteration {k}: the operator or the "
+                "preconditioner produced a non-finite value"
+            )
         if pAp.item() <= 0:  # breakdown (singular direction)
             k -= 1
             break

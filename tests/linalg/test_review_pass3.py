@@ -6,7 +6,7 @@ import pytest
 import scipy.sparse.linalg as spla
 import torch
 
-from sciml.linalg import box_mask, build_poisson, cg, dcdm_solve
+from sciml.linalg import box_mask, build_poisson, cg, dcdm_solve, solve_dst
 
 
 @pytest.fixture(scope="module")
@@ -55,3 +55,28 @@ def test_reversed_and_big_endian_numpy_vectors_are_solved(system, solver, layout
         res = dcdm_solve(system, bb, _identity, tol=1e-12, maxiter=500, x0=x0)
     assert res.converged
     np.testing.assert_allclose(res.x.numpy(), x_ref, rtol=0, atol=1e-9 * np.abs(x_ref).max())
+
+
+def test_pcg_with_a_non_finite_operator_raises_instead_of_running_to_maxiter(system):
+    # was: NaN passed the breakdown test (NaN <= 0 is False) and CG ran all maxiter iterations
+    calls = []
+
+    def bad(v):
+        calls.append(1)
+        out = torch.as_tensor(system.A @ v.numpy())
+        if len(calls) >= 3:
+            out[0] = float("nan")
+        return out
+
+    b = np.random.default_rng(2).standard_normal(system.n)
+    with pytest.raises(FloatingPointError, match="non-finite"):
+        cg(bad, b, tol=1e-14, maxiter=1000)
+    assert len(calls) == 3
+
+
+def test_solve_dst_of_a_zero_right_hand_side_reports_a_zero_residual():
+    # was: 0/0 = NaN in the residual history of the exact solution u = 0
+    dirichlet = build_poisson(box_mask((6, 5)), boundary="air")
+    res = solve_dst(dirichlet, np.zeros(dirichlet.n))
+    assert not res.x.any()
+    assert res.residuals == [1.0, 0.0]
