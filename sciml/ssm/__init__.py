@@ -38,6 +38,7 @@ from .forecasting import (
 )
 from .hippo import (
     HiPPOProjection,
+    fourier_reconstruct,
     hippo_matrices,
     hippo_nplr,
     hippo_rank_correction,
@@ -110,6 +111,7 @@ __all__ = [
     "hippo_rank_correction",
     "last_value_forecast",
     "legendre_reconstruct",
+    "fourier_reconstruct",
     "moving_average_residual_kernel",
     "mse_ratio_ci",
     "normalize_companion",

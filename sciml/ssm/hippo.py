@@ -17,6 +17,7 @@ __all__ = [
     "hippo_nplr",
     "hippo_rank_correction",
     "legendre_reconstruct",
+    "fourier_reconstruct",
 ]
 
 _MEASURES = ("legs", "legt", "fout")
@@ -135,6 +136,26 @@ def legendre_reconstruct(c: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
     return (c * scale) @ Pm
 
 
+def fourier_reconstruct(c: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
+    """Evaluate the FouT expansion ``c_0 + Σ_k √2 (c_2k cos(2πks) − c_2k+1 sin(2πks))``.
+
+    The basis is that of :func:`hippo_matrices` ("fout"): 1, an unused slot (index 1), then
+    ``√2 cos(2πks)``, ``−√2 sin(2πks)`` for k = 1, 2, …, orthonormal on ``s ∈ [0, 1]``.
+
+    Args:
+        c: FouT coefficients ``(..., N)``.
+        s: points ``(M,)`` in ``[0, 1]`` (0 = start of the window, 1 = now).
+    Returns: ``(..., M)``.
+    """
+    N = c.shape[-1]
+    s = s.to(device=c.device, dtype=c.dtype)
+    rows = [torch.ones_like(s), torch.zeros_like(s)]
+    for n in range(2, N):
+        w = 2 * math.pi * (n // 2) * s
+        rows.append(math.sqrt(2.0) * (torch.cos(w) if n % 2 == 0 else -torch.sin(w)))
+    return c @ torch.stack(rows[:N], dim=0)
+
+
 class HiPPOProjection(torch.nn.Module):
     """Online HiPPO projection ``c(t) = argmin ‖u|_{history} - Σ c_n g_n‖_{μ_t}``.
 
@@ -208,7 +229,11 @@ class HiPPOProjection(torch.nn.Module):
         return torch.stack(out, dim=-2)
 
     def reconstruct(self, c: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
-        """LegS only: history ``u(s t)`` for fractions ``s (M,)`` in [0, 1] from ``c (..., N)``."""
-        if self.measure != "legs":
-            raise ValueError(f"reconstruct: only measure='legs' is supported, got {self.measure!r}")
-        return legendre_reconstruct(c, s)
+        """The signal the coefficients ``c (..., N)`` represent, at fractions ``s (M,)`` in [0, 1]:
+        LegS the whole history ``u(s t)``; LegT / FouT the last window ``u(t − θ + s θ)``.
+        Returns ``(..., M)``."""
+        if c.shape[-1] != self.N:
+            raise ValueError(f"reconstruct: c must have N={self.N} coefficients, got {c.shape}")
+        if self.measure == "fout":
+            return fourier_reconstruct(c, s)
+        return legendre_reconstruct(c, s)  # LegS (whole history) and LegT (window) alike
