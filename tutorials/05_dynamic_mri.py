@@ -75,7 +75,7 @@ plt.show()
 # effect double TV plus the error term `E` (ablations in `docs/status/imaging.md`).
 #
 # At full size (64×64×16, R = 8, 300 iterations) the `mri-rdledm` quick benchmark gives PSNR
-# RDLEDM 37.78 dB, L+S 31.97 dB, low-rank-only 28.40 dB, zero-filled 19.45 dB, i.e. RDLEDM
+# RDLEDM 37.75 dB, L+S 31.97 dB, low-rank-only 28.40 dB, zero-filled 19.45 dB, i.e. RDLEDM
 # +5.8 dB over L+S (`docs/status/imaging.md`); compare the values printed below.
 
 # %%

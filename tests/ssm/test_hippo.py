@@ -106,5 +106,6 @@ def test_bad_inputs():
         hippo_matrices("legx", 4)
     with pytest.raises(ValueError, match="N"):
         hippo_matrices("legs", 0)
+    # LegT / FouT reconstruct their window since session 16; a wrong coefficient count is an error
     with pytest.raises(ValueError, match="reconstruct"):
-        HiPPOProjection(4, "legt").reconstruct(torch.zeros(4), torch.zeros(3))
+        HiPPOProjection(4, "legt").reconstruct(torch.zeros(3), torch.zeros(3))
