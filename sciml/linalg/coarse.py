@@ -119,7 +119,7 @@ class CoarseSpace:
         Z = sp.csr_matrix((np.ones(n), (np.arange(n), agg)), shape=(n, m))
         E = (Z.T @ M @ Z).tocsr()
         E = 0.5 * (E + E.T)
-        self.pinned = _singular_components(E)
+        self.pinned = _singular_components(E, M, agg)
         Ef = E.tolil()
         for i in self.pinned:  # fix one value per all-Neumann coarse component
             Ef[i, :] = 0.0
@@ -161,15 +161,22 @@ class CoarseSpace:
         return q - zc, Aq - matvec(zc)
 
 
-def _singular_components(E: sp.csr_matrix) -> list[int]:
-    """One coarse dof per connected component of E whose rows all sum to zero (no Dirichlet
-    face: the component's constant is in E's null space)."""
+def _singular_components(E: sp.csr_matrix, M: sp.csr_matrix, agg: np.ndarray) -> list[int]:
+    """One coarse dof per connected component of E with no Dirichlet coupling (all its fine rows
+    of ``M`` sum to zero: the component's constant is in E's null space).
+
+    Zero row sums are judged per fine row against the rounding of that row's own sum
+    (``4 · nnz · eps · Σ_j |M_ij|``), not against the component's largest entry: with strongly
+    anisotropic spacing a Dirichlet coupling can be 1e-10 of the diagonal and must still count."""
     ncomp, lab = csgraph.connected_components(E, directed=False)
-    rowsum = np.abs(np.asarray(E.sum(axis=1)).ravel())
-    scale = np.abs(E.diagonal())
+    rowsum = np.abs(M @ np.ones(M.shape[0]))
+    absrow = np.asarray(abs(M).sum(axis=1)).ravel()
+    tol = 4 * np.diff(M.indptr) * np.finfo(np.float64).eps * absrow
+    coupled = np.zeros(E.shape[0], dtype=bool)  # coarse dofs with a Dirichlet-coupled fine row
+    np.logical_or.at(coupled, agg, rowsum > tol)
     out = []
     for c in range(ncomp):
         sel = np.flatnonzero(lab == c)
-        if np.all(rowsum[sel] <= 1e-10 * scale[sel].max()):
+        if not coupled[sel].any():
             out.append(int(sel[0]))
     return out

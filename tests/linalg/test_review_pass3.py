@@ -80,3 +80,25 @@ def test_solve_dst_of_a_zero_right_hand_side_reports_a_zero_residual():
     res = solve_dst(dirichlet, np.zeros(dirichlet.n))
     assert not res.x.any()
     assert res.residuals == [1.0, 0.0]
+
+
+@pytest.mark.parametrize("spacing", [(1.0, 1e-5), (1e-5, 1.0), (1.0, 1.0)])
+def test_coarse_space_keeps_a_weak_dirichlet_face_under_strong_anisotropy(spacing):
+    # was: rows summing to 1e-10 of the component's largest diagonal counted as zero, so with
+    # spacing (1, 1e-5) and the air face across the weak axis a dof of the non-singular E was
+    # pinned and the coarse correction was 17 % off the dense one
+    from sciml.linalg.coarse import CoarseSpace
+
+    s = build_poisson(box_mask((12, 10), air_faces=[(0, 0)]), spacing=spacing)
+    cs = CoarseSpace(s, s.shape, s.index, block=4)
+    assert cs.pinned == []
+    Z = np.zeros((cs.agg.size, cs.m))
+    Z[np.arange(cs.agg.size), cs.agg] = 1.0
+    r = np.random.default_rng(3).standard_normal(s.n)
+    ref = Z @ np.linalg.solve(Z.T @ s.A.toarray() @ Z, Z.T @ r)
+    got = cs.correction(torch.from_numpy(r)).numpy()
+    # cond(E) ≈ 2e11 at spacing (1, 1e-5): both solves agree to ≈ cond · eps ≈ 4e-5
+    np.testing.assert_allclose(got, ref, rtol=0, atol=1e-4 * np.abs(ref).max())
+    # the same anisotropic box without an air face is singular: exactly one pinned dof
+    s0 = build_poisson(box_mask((12, 10)), spacing=spacing)
+    assert len(CoarseSpace(s0, s0.shape, s0.index, block=4).pinned) == 1
