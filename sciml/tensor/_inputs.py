@@ -9,6 +9,16 @@ import numpy as np
 import torch
 
 
+def check_mode_count(K: int, max_modes: int, model: str) -> None:
+    """Tucker models index their core with one einsum letter per mode: a clear error beyond
+    ``max_modes`` (a core of R^K entries is out of reach there anyway)."""
+    if K > max_modes:
+        raise ValueError(
+            f"{model}: supports at most {max_modes} modes (one einsum subscript per mode of the "
+            f"R^K Tucker core), got K={K}; a CP model has no such limit"
+        )
+
+
 def as_indices(indices, name: str = "indices", K: int | None = None) -> torch.Tensor:
     """(N, K) float tensor (float64 unless a floating tensor is given), on the input's device."""
     if isinstance(indices, torch.Tensor):

@@ -11,13 +11,14 @@ import torch
 from sciml.kernels import multi_mode_product
 
 from ._binning import Binner
-from ._inputs import as_indices, as_values
+from ._inputs import as_indices, as_values, check_mode_count
 
 __all__ = ["TuckerALS", "CPALS"]
 
 
 class _BinnedALS:
     kind = ""
+    MAX_MODES: int | None = None  # Tucker: one einsum letter per mode
 
     def __init__(self, rank, n_bins=50, n_iter: int = 50, reg: float = 0.1, seed: int = 0):
         self.rank, self.n_bins, self.n_iter, self.reg, self.seed = rank, n_bins, n_iter, reg, seed
@@ -37,6 +38,8 @@ class _BinnedALS:
         X = as_indices(indices)
         yv = as_values(y, X.shape[0], X)
         K = X.shape[1]
+        if self.MAX_MODES is not None:
+            check_mode_count(K, self.MAX_MODES, type(self).__name__)
         self.K = K
         self.ranks = self._per_mode(self.rank, K, "rank")
         self.binner = Binner(self._per_mode(self.n_bins, K, "n_bins")).fit(X)
@@ -95,6 +98,7 @@ class TuckerALS(_BinnedALS):
     """
 
     kind = "tucker"
+    MAX_MODES = 8
 
     def _init_core(self, g, kw):
         self.W = torch.randn(self.ranks, generator=g, dtype=torch.float64).to(**kw)

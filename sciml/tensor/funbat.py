@@ -14,6 +14,7 @@ import torch
 from sciml.kernels import multi_mode_product
 
 from ._cep import CEPModel, Moments
+from ._inputs import check_mode_count
 from .config import FunBaTConfig
 
 __all__ = ["FunBaT"]
@@ -36,6 +37,7 @@ class FunBaT(CEPModel):
         self.W: torch.Tensor | None = None
 
     def _ranks(self, K: int) -> tuple[int, ...]:
+        check_mode_count(K, len(_L), "FunBaT")
         return tuple(self.config.per_mode("rank", K))
 
     def _entry_width(self) -> int:

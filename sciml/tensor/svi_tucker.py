@@ -9,7 +9,7 @@ import math
 import torch
 
 from ._binning import Binner
-from ._inputs import as_indices, as_values, check_int, check_lr
+from ._inputs import as_indices, as_values, check_int, check_lr, check_mode_count
 
 __all__ = ["SVITucker"]
 
@@ -74,6 +74,7 @@ class SVITucker:
         X = as_indices(indices)
         yv = as_values(y, X.shape[0], X)
         K = X.shape[1]
+        check_mode_count(K, 8, "SVITucker")
         self.K = K
         r = self.rank
         self.ranks = tuple(r) if isinstance(r, (tuple, list)) else (r,) * K

@@ -238,6 +238,8 @@ def make_shaped_tensor(
         x (n_entries, K) index values in [0, 1], y (n_entries,).
     """
     K = len(n_unique)
+    if K > 8:  # one einsum letter per mode of the Tucker core
+        raise ValueError(f"n_unique: make_shaped_tensor supports at most 8 modes, got {K}")
     if n_entries < max(n_unique):
         raise ValueError(f"n_entries: expected >= max(n_unique) = {max(n_unique)}, got {n_entries}")
     rng = np.random.default_rng(seed)

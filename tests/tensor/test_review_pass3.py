@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from sciml.tensor import FunBaT, FunBaTConfig, FunBaTCP
+from sciml.tensor import FunBaT, FunBaTConfig, FunBaTCP, TuckerALS
 
 
 @pytest.mark.parametrize("model", [FunBaT, FunBaTCP])
@@ -36,3 +36,26 @@ def test_initial_noise_precision_closed_forms():
     for c in (0.0, 3.0, -0.02):
         yc = torch.full((10,), c, dtype=torch.float64)
         assert _initial_tau(yc, cfg) == (cfg.a0 + 5.0) / cfg.b0  # the largest update value
+
+
+@pytest.mark.parametrize(
+    "make, limit",
+    [
+        (lambda: FunBaT(FunBaTConfig(epochs=1, rank=1)), 13),
+        (lambda: TuckerALS(rank=1, n_iter=1), 8),
+    ],
+)
+def test_tucker_models_name_their_mode_limit(make, limit):
+    # was: IndexError "string index out of range" (FunBaT) / an einsum shape error (ALS)
+    g = torch.Generator().manual_seed(0)
+    X = torch.rand(40, limit + 1, generator=g, dtype=torch.float64)
+    with pytest.raises(ValueError, match=f"at most {limit} modes"):
+        make().fit(X, torch.sin(X.sum(1)))
+
+
+def test_cp_models_have_no_mode_limit():
+    g = torch.Generator().manual_seed(0)
+    X = torch.rand(60, 14, generator=g, dtype=torch.float64)
+    y = torch.prod(torch.cos(X), dim=1)
+    pred = FunBaTCP(FunBaTConfig(epochs=2, rank=1)).fit(X, y).predict(X)
+    assert pred.shape == (60,) and torch.isfinite(pred).all()
