@@ -63,6 +63,8 @@ def fft_conv(u: Array, k: Array, causal: bool = True, *, check: bool = True) -> 
     n_u, n_k = int(u.shape[-1]), int(k.shape[-1])
     if n_u == 0 or n_k == 0:
         raise ValueError(f"u and k must be non-empty along the last axis, got {n_u} and {n_k}")
+    if causal and n_k > n_u:  # taps beyond L never reach the first L outputs: skip their work
+        k, n_k = k[..., :n_u], n_u
     n_out = n_u if causal else n_u + n_k - 1
     n_fft = next_fast_len(n_u + n_k - 1)
     dtype = be.result_dtype(u, k)

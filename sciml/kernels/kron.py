@@ -234,7 +234,10 @@ def kron_solve(
     definite (falling back to LU if Cholesky fails), and LU otherwise; under JAX tracing, where values
     cannot be inspected, ``"auto"`` means LU. ``b`` has shape ``(..., N)`` or ``(..., n_1, ..., n_d)``.
     Integer inputs are solved in float64 (in every library). A singular factor is a ValueError
-    naming it (outside JAX tracing, where the result holds inf/NaN instead).
+    naming it (outside JAX tracing, where the result holds inf/NaN instead). Gradients with
+    respect to a factor: the Cholesky path (``"spd"``, or ``"auto"`` on a Hermitian factor) gives
+    the symmetrised gradient ½(G + Gᴴ), the right one when the factor is a symmetric function of
+    the parameters (kernel matrices); ``assume="general"`` gives the unstructured gradient G.
     """
     check_factors(factors, square=True)
     if assume not in ("auto", "spd", "general"):
@@ -328,6 +331,10 @@ class KronEigh:
         return self._eigs
 
     def _shifted(self, shift: Any) -> Array:
+        if tuple(getattr(shift, "shape", ())) != ():  # an array would act in the eigenbasis
+            raise ValueError(
+                f"shift: expected a scalar (K + shift·I), got shape {tuple(shift.shape)}"
+            )
         lam = self.eigenvalues + shift
         if not is_traced(lam):
             low = float(self._be.min(lam))

@@ -78,3 +78,49 @@ def test_multi_mode_product_rejects_more_matrices_than_axes_and_out_of_range_mod
         multi_mode_product(np.ones(2), [np.eye(2), np.eye(2)])
     with pytest.raises(ValueError, match="mode 3 out of range"):
         multi_mode_product(np.ones(2), [np.eye(2)], [3])
+
+
+@pytest.mark.parametrize("lib", list(LIBS))
+def test_causal_fft_conv_with_a_kernel_longer_than_the_signal(lib: str) -> None:
+    # taps beyond L are dropped before the FFT (they cannot reach the first L outputs)
+    from sciml.kernels import fft_conv
+
+    rng = np.random.default_rng(0)
+    u, k = rng.standard_normal((3, 7)), rng.standard_normal((3, 20))
+    ref = np.stack([np.convolve(a, b)[:7] for a, b in zip(u, k)])
+    got = np.asarray(fft_conv(LIBS[lib](u), LIBS[lib](k), causal=True))
+    np.testing.assert_allclose(got, ref, rtol=0, atol=1e-12)
+    full = np.asarray(fft_conv(LIBS[lib](u), LIBS[lib](k), causal=False))
+    np.testing.assert_allclose(
+        full, np.stack([np.convolve(a, b) for a, b in zip(u, k)]), atol=1e-12
+    )
+
+
+def test_causal_fft_conv_gradient_of_unreachable_taps_is_zero() -> None:
+    from sciml.kernels import fft_conv
+
+    g = torch.Generator().manual_seed(1)
+    u = torch.randn(5, dtype=torch.float64, generator=g)
+    k = torch.randn(9, dtype=torch.float64, generator=g, requires_grad=True)
+    assert torch.autograd.gradcheck(lambda kk: fft_conv(u, kk, causal=True), (k,))
+    (grad,) = torch.autograd.grad(fft_conv(u, k, causal=True).sum(), k)
+    assert torch.all(grad[5:] == 0)
+
+
+@pytest.mark.parametrize("lib", list(LIBS))
+def test_kron_eigh_shift_must_be_a_scalar(lib: str) -> None:
+    # was: an (N,) shift broadcast against the eigenvalues, i.e. added in the eigenbasis
+    from sciml.kernels import KronEigh
+
+    rng = np.random.default_rng(2)
+    mats = []
+    for n in (3, 4):
+        a = rng.standard_normal((n, n))
+        mats.append(a @ a.T + n * np.eye(n))
+    ke = KronEigh([LIBS[lib](m) for m in mats])
+    b = rng.standard_normal(12)
+    dense = np.kron(mats[0], mats[1]) + 0.5 * np.eye(12)
+    got = np.asarray(ke.solve(LIBS[lib](b), LIBS[lib](np.array(0.5))))  # 0-d array: fine
+    np.testing.assert_allclose(got, np.linalg.solve(dense, b), rtol=1e-10)
+    with pytest.raises(ValueError, match="shift: expected a scalar"):
+        ke.solve(LIBS[lib](b), LIBS[lib](np.full(12, 0.5)))
