@@ -42,6 +42,18 @@ def _check_opened(obj: Any, path: str, key: str) -> None:
         )
 
 
+def _check_numeric(dtype: np.dtype[Any], path: str, key: str) -> None:
+    """Split arrays and statistics are numeric (what the writer stores): a string, compound or
+    opaque array written by another tool is a :class:`DatasetError` here, not a TypeError
+    naming neither file nor key when a Dataset converts a sample to a tensor."""
+    if np.dtype(dtype).kind not in "biufc":
+        raise DatasetError(
+            f"expected a numeric array (bool, int, float or complex), got dtype {dtype}",
+            path=path,
+            key=key,
+        )
+
+
 class ArrayView:
     """Lazy, read-only view of one array in an open dataset file.
 
@@ -309,6 +321,7 @@ class DatasetFile:
                         path=path,
                         key=f"{split}/{key}",
                     )
+                _check_numeric(obj.dtype, path, f"{split}/{key}")
                 items[key] = ArrayView(self, obj, f"{split}/{key}")
             if items:
                 views[split] = items
@@ -341,6 +354,7 @@ class DatasetFile:
                     _check_opened(d, path, f"stats/{key}/{s}")
                     if not isinstance(d, h5py.Dataset):
                         raise DatasetError("expected an array", path=path, key=f"stats/{key}/{s}")
+                    _check_numeric(d.dtype, path, f"stats/{key}/{s}")
                     entries[s] = np.asarray(d[()])
                 stats[key] = _Group(entries, path=path, prefix=f"stats/{key}/", what="statistic")
         except (OSError, RuntimeError) as err:

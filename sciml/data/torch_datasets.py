@@ -166,6 +166,8 @@ class FieldDataset(_H5Dataset):
         self._mean: dict[str, torch.Tensor] = {}
         self._stats_on: dict[tuple[str, str], DeviceCache] = {}  # denormalize's device copies
         self._std: dict[str, torch.Tensor] = {}
+        self._mean64: dict[str, torch.Tensor] = {}  # normalisation runs in float64, then casts
+        self._std64: dict[str, torch.Tensor] = {}
         with open_dataset(path) as f:
             x = self._require(f, x_key, "x_key")
             y = self._require(f, y_key, "y_key")
@@ -202,15 +204,19 @@ class FieldDataset(_H5Dataset):
                     )
                 self._mean[key] = torch.as_tensor(mean, dtype=dtype)
                 self._std[key] = torch.as_tensor(std, dtype=dtype)
+                self._mean64[key] = torch.as_tensor(mean, dtype=torch.float64)
+                self._std64[key] = torch.as_tensor(std, dtype=torch.float64)
 
     def __len__(self) -> int:
         return self._len
 
     def _convert(self, a: np.ndarray, key: str) -> torch.Tensor:
-        t = _to_tensor(a, self.dtype)
-        if self.normalize:
-            t = _normalize(t, self._mean[key], self._std[key], self.eps)
-        return t
+        if not self.normalize:
+            return _to_tensor(a, self.dtype)
+        # (x - mean) / std in float64, rounded once to ``dtype``: in float32 an offset field
+        # (1e5 ± 1) would lose its digits to the rounding of x and mean before the subtraction
+        t = _to_tensor(a, torch.float64)
+        return _normalize(t, self._mean64[key], self._std64[key], self.eps).to(self.dtype)
 
     def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
         i = _index(i, self._len)
@@ -238,10 +244,14 @@ class FieldDataset(_H5Dataset):
             return t
         # called on every batch of a training loss: copy the statistics to a GPU once
         caches = self._stats_on
+        # from the float64 copies: a float64 ``t`` gets the statistics unrounded (a float32 ``t``
+        # the same values as before: float64 -> float32 rounds once)
         mean = caches.setdefault((key, "mean"), DeviceCache()).get(
-            self._mean[key], t.device, t.dtype
+            self._mean64[key], t.device, t.dtype
         )
-        std = caches.setdefault((key, "std"), DeviceCache()).get(self._std[key], t.device, t.dtype)
+        std = caches.setdefault((key, "std"), DeviceCache()).get(
+            self._std64[key], t.device, t.dtype
+        )
         return _denormalize(t, mean, std, self.eps)
 
 
@@ -313,6 +323,7 @@ class WindowDataset(_H5Dataset):
             self.windows_per_series = (self.length - span) // self.stride + 1
             self._mean = torch.zeros((), dtype=dtype)
             self._std = torch.ones((), dtype=dtype)
+            self._mean64 = self._std64 = self._mean  # set below with normalize
             if self.normalize:
                 mean, std = self._stats(f, key)
                 if mean.size not in (1, self.channels) or std.size not in (1, self.channels):
@@ -325,6 +336,8 @@ class WindowDataset(_H5Dataset):
                     )
                 self._mean = torch.as_tensor(mean.reshape(-1), dtype=dtype)
                 self._std = torch.as_tensor(std.reshape(-1), dtype=dtype)
+                self._mean64 = torch.as_tensor(mean.reshape(-1), dtype=torch.float64)
+                self._std64 = torch.as_tensor(std.reshape(-1), dtype=torch.float64)
 
     def __len__(self) -> int:
         return self.n_series * self.windows_per_series
@@ -336,16 +349,19 @@ class WindowDataset(_H5Dataset):
         t1 = t0 + self.lag + self.horizon
         view = self._arrays()[self.key]
         seg = view[s, t0:t1] if self._ndim == 3 else view[t0:t1]
-        t = _to_tensor(seg, self.dtype).reshape(t1 - t0, self.channels)
-        if self.normalize:
-            t = _normalize(t, self._mean, self._std)
+        if self.normalize:  # in float64, rounded once to ``dtype`` (see FieldDataset)
+            t = _to_tensor(seg, torch.float64).reshape(t1 - t0, self.channels)
+            t = _normalize(t, self._mean64, self._std64).to(self.dtype)
+        else:
+            t = _to_tensor(seg, self.dtype).reshape(t1 - t0, self.channels)
         return t[: self.lag], t[self.lag :]
 
     def denormalize(self, t: torch.Tensor) -> torch.Tensor:
         """Undo the normalisation of ``t`` (..., C) on any device; identity without it."""
         if not self.normalize:
             return t
-        return _denormalize(t, self._mean.to(t.device, t.dtype), self._std.to(t.device, t.dtype))
+        mean, std = self._mean64.to(t.device, t.dtype), self._std64.to(t.device, t.dtype)
+        return _denormalize(t, mean, std)
 
 
 class TensorEntryDataset(_H5Dataset):

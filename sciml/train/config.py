@@ -49,7 +49,10 @@ class TrainerConfig:
             ``"val_rel_l2"``); drives early stopping, ``best.pt`` and ReduceLROnPlateau.
         mode: ``"min"`` or ``"max"``: whether a smaller or larger ``monitor`` is better.
         out_dir: directory for ``metrics.jsonl``, ``checkpoint.pt`` and ``best.pt``
-            (None: write nothing).
+            (None: write nothing). A run that starts from scratch (no ``resume``, or no
+            checkpoint to resume from) first removes the ``checkpoint.pt``, ``best.pt``,
+            ``steps.jsonl`` and ``validations.jsonl`` an earlier run left there
+            (``metrics.jsonl`` is rewritten), so that none of them passes for this run's.
         resume: continue from ``out_dir/checkpoint.pt`` if it exists (needs ``out_dir``).
         seed: seeds torch/numpy/python RNGs at the start of ``fit`` (offset by the rank) and the
             shuffling, which depends only on ``(seed, epoch)``.

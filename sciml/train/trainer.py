@@ -385,6 +385,12 @@ class Trainer:
         metrics_log = steps_log = val_log = None
         if main and out_dir is not None:
             out_dir.mkdir(parents=True, exist_ok=True)
+            if start_epoch == 0:
+                # a fresh start: the files of an earlier run in this out_dir must not outlive it
+                # (a resume before this run's first checkpoint would continue the old run;
+                # a stale best.pt / steps.jsonl / validations.jsonl would pass for this run's)
+                for name in (CHECKPOINT_NAME, BEST_NAME, STEPS_NAME, VALIDATIONS_NAME):
+                    (out_dir / name).unlink(missing_ok=True)
             metrics_log = JsonlLogger(out_dir / METRICS_NAME)
             metrics_log.rewrite(history)  # drop lines written after the last checkpoint
             if cfg.val_every_steps is not None:
