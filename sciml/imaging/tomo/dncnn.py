@@ -57,7 +57,7 @@ def load_denoiser(path: str | Path | None = None, device: torch.device | str = "
 
 class FrameDenoiser:
     """Apply a 2-D denoiser frame by frame to a sequence ``(P, n, n)`` (any dtype/device): frames
-    are cast to the model's dtype, processed in batches of ``batch`` without gradients, and
+    are cast to the model's dtype (kept in their own for a model without parameters), processed in batches of ``batch`` without gradients, and
     returned in the input's dtype. The model runs in eval mode (its train/eval mode is restored
     afterwards), so that ``D`` is a deterministic function of its input: batch-norm uses its
     running statistics (and does not update them), dropout is off. ``channels_last`` converts
@@ -72,7 +72,8 @@ class FrameDenoiser:
             self.model.to(memory_format=torch.channels_last)
 
     def __call__(self, f: torch.Tensor) -> torch.Tensor:
-        p = next(self.model.parameters())
+        # the model's dtype/device; a model without parameters (a fixed filter) runs on f's
+        p = next(self.model.parameters(), f)
         out = torch.empty_like(f)
         fmt = torch.channels_last if self.channels_last else torch.contiguous_format
         was_training = self.model.training

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 
 from .radon import Radon
@@ -35,7 +36,8 @@ def _check_sino(g, op: Radon, name: str = "g") -> torch.Tensor:
     if not isinstance(op, Radon):
         raise TypeError(f"op must be a sciml.imaging.tomo.Radon, got {type(op).__name__}")
     if not isinstance(g, torch.Tensor):
-        g = torch.as_tensor(g)
+        # via NumPy: a Python list of floats becomes float64 (torch's default would be float32)
+        g = torch.as_tensor(np.asarray(g))
     if tuple(g.shape) != tuple(op.oshape):
         raise ValueError(
             f"{name} has shape {tuple(g.shape)}, expected {op.oshape} "

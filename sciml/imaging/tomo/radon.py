@@ -41,6 +41,9 @@ def _as_angles(angles, frames: int | None) -> torch.Tensor:
             ) from exc
     if angles.is_complex():
         raise TypeError(f"angles must be real (radians), got {angles.dtype}")
+    # the geometry is fixed data: a graph through the angles would be baked into the cached
+    # matrices (a second backward through them fails); the weights are not differentiable anyway
+    angles = angles.detach()
     if angles.dim() == 1:
         angles = angles[:, None]
     if angles.dim() != 2 or angles.shape[0] < 1 or angles.shape[1] < 1:
@@ -92,14 +95,32 @@ def acquisition_angles(
 
 def add_noise(g: torch.Tensor, level: float = 0.005, seed: int = 0) -> torch.Tensor:
     """``g + level · max|g| · n`` with seeded standard Gaussian ``n`` (the paper's noise model:
-    std ``0.005 ×`` the maximum projection value)."""
+    std ``0.005 ×`` the maximum projection value). For complex ``g``, ``n`` is circular complex
+    Gaussian with ``E|n|² = 1`` (variance ½ in the real and in the imaginary part, the convention
+    of ``torch.randn`` and of :func:`sciml.imaging.experiment.make_problem`)."""
     if not isinstance(g, torch.Tensor):
         raise TypeError(f"g must be a torch.Tensor, got {type(g).__name__}")
+    _real_dtype(g, "add_noise: g")  # an integer g would get its noise truncated
     if not math.isfinite(level) or level < 0:
         raise ValueError(f"level must be a finite number >= 0, got {level!r}")
     gen = torch.Generator().manual_seed(int(seed))
-    noise = torch.randn(g.shape, generator=gen, dtype=torch.float64).to(g.device, g.dtype)
+    cdt = torch.complex128 if g.is_complex() else torch.float64
+    noise = torch.randn(g.shape, generator=gen, dtype=cdt).to(g.device, g.dtype)
     return g + level * g.abs().max() * noise
+
+
+_DTYPES = (torch.float32, torch.float64, torch.complex64, torch.complex128)
+
+
+def _real_dtype(x: torch.Tensor, what: str) -> torch.dtype:
+    """The real dtype of ``x``; integer, boolean and half-precision inputs are refused (the
+    weights cast to an integer dtype would be truncated to 0; sparse CSR has no half kernel)."""
+    if x.dtype not in _DTYPES:
+        raise TypeError(
+            f"{what} must be float32, float64, complex64 or complex128, got {x.dtype} "
+            "(convert it first, e.g. x.double())"
+        )
+    return x.real.dtype if x.is_complex() else x.dtype
 
 
 def _csr_tensor(crow, col, val, size) -> torch.Tensor:
@@ -254,6 +275,8 @@ class Radon(Linop):
         """Number of nonzero weights (entries of the sparse matrix)."""
         if self._mats:
             return int(next(iter(self._mats.values()))[0].values().numel())
+        if not self.cache:  # count without keeping the matrices ("cache=False holds nothing")
+            return int(self._build("cpu")[0].values().numel())
         return int(self.matrices()[0].values().numel())
 
     @property
@@ -283,7 +306,7 @@ class Radon(Linop):
 
     # -- maps ---------------------------------------------------------------------------------
     def _apply(self, x: torch.Tensor) -> torch.Tensor:
-        real = x.real.dtype if x.is_complex() else x.dtype
+        real = _real_dtype(x, "Radon: input")
         if self.cache:
             a, at = self.matrices(x.device, real)
             return _spmv(a, at, x.reshape(-1)).reshape(self.oshape)
@@ -309,7 +332,7 @@ class _RadonAdjoint(Linop):
 
     def _apply(self, y: torch.Tensor) -> torch.Tensor:
         fwd = self.fwd
-        real = y.real.dtype if y.is_complex() else y.dtype
+        real = _real_dtype(y, "Radon.H: input")
         if fwd.cache:
             a, at = fwd.matrices(y.device, real)
             return _spmv(at, a, y.reshape(-1)).reshape(fwd.ishape)

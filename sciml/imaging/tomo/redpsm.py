@@ -149,6 +149,25 @@ def check_sinogram(g, op: Linop, name: str = "g") -> torch.Tensor:
     return g
 
 
+def _check_x_true(x_true, op: Linop) -> torch.Tensor:
+    """The monitoring reference: checked before the (long) fit, not after it."""
+    if not isinstance(x_true, torch.Tensor):
+        try:
+            x_true = torch.as_tensor(np.asarray(x_true))
+        except Exception as exc:
+            raise TypeError(
+                f"x_true must be a tensor or array, got {type(x_true).__name__}"
+            ) from exc
+    if tuple(x_true.shape) != tuple(op.ishape):
+        raise ValueError(
+            f"x_true has shape {tuple(x_true.shape)}, expected the operator's image sequence "
+            f"shape {op.ishape}"
+        )
+    if not bool(torch.isfinite(x_true).all()):
+        raise ValueError("x_true contains non-finite values (nan or inf)")
+    return x_true
+
+
 def red_step(
     f: torch.Tensor, v: torch.Tensor, denoiser: Callable, lam: float, beta: float
 ) -> torch.Tensor:
@@ -261,6 +280,8 @@ class REDPSM:
         c = self.config
         g = check_sinogram(g, op)
         g = _to_solver_dtype(g, getattr(torch, c.dtype))
+        if x_true is not None:
+            x_true = _check_x_true(x_true, op)
         t0 = time.perf_counter()
         model = self.build_model(op, g.device)
         if c.init_iters > 0:
